@@ -1,0 +1,81 @@
+/* sluice-cgi.c - sluice.cgi: one request per process (CGI/1.1)
+ *
+ * The web server passes the request in the environment and on stdin and
+ * reads the response from stdout; everything else is the core's.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core.h"
+#include "log.h"
+
+static const char *cgi_param(void *io, const char *name)
+{
+	(void)io;
+	return getenv(name);
+}
+
+static ssize_t cgi_read(void *io, void *buf, size_t len)
+{
+	ssize_t n;
+
+	(void)io;
+	do
+		n = read(STDIN_FILENO, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+static int cgi_write(void *io, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	(void)io;
+	while (len) {
+		ssize_t n = write(STDOUT_FILENO, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static const struct sl_transport cgi_transport = {
+	.param = cgi_param,
+	.read = cgi_read,
+	.write = cgi_write,
+};
+
+int main(void)
+{
+	static const char unavailable[] =
+		"Status: 503 Service Unavailable\r\n"
+		"Content-Type: text/plain; charset=utf-8\r\n"
+		"Retry-After: 60\r\n\r\n"
+		"collector is not configured correctly\n";
+	struct sl_core *core;
+	char err[512];
+
+	/* A full disk or file size limit must fail a write, not kill us. */
+	signal(SIGXFSZ, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	core = sl_core_new(getenv("SLUICE_CONFIG"), err, sizeof(err));
+	if (!core) {
+		sl_log(SL_LOG_ERROR, NULL, NULL, "cannot start: %s", err);
+		cgi_write(NULL, unavailable, sizeof(unavailable) - 1);
+		return 1;
+	}
+	sl_core_handle(core, &cgi_transport, NULL);
+	sl_core_destroy(core);
+	return 0;
+}

@@ -1,0 +1,78 @@
+/* adapter.h - what every wire-format adapter gets and may call */
+#ifndef SL_ADAPTER_H
+#define SL_ADAPTER_H
+
+#include <stdbool.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "enrich.h"
+#include "record.h"
+#include "request.h"
+#include "response.h"
+
+#define SL_MAX_CAPTURES 4
+
+/* A {name} segment of the route pattern, as found in the path. */
+struct sl_capture {
+	const char *start;	/* into req->path, not NUL-terminated */
+	size_t len;
+};
+
+/*
+ * Everything one request needs on its way through the core. Made by
+ * sl_core_handle() for each request and gone when it returns.
+ */
+struct sl_ctx {
+	const struct sl_config *cfg;
+	struct sl_request *req;
+	struct sl_response *resp;
+	const char *route;		/* route name, for logs */
+	const char *protocol;		/* adapter name, for records */
+	struct sl_capture caps[SL_MAX_CAPTURES];
+	size_t ncaps;
+	char ip[SL_IP_MAX];		/* client address */
+	struct sl_enrichment en;	/* shared by all records */
+	struct sl_buf batch;		/* records not yet committed */
+	unsigned int events;		/* good records in batch */
+	unsigned int rejected;		/* bad records in batch */
+	struct sl_core *core;
+};
+
+/* An adapter: decode the request, add its records, set the response. */
+typedef void (*sl_adapter_fn)(struct sl_ctx *ctx);
+
+/*
+ * Enrich ev (event id when missing, receive time, client address, user
+ * agent, request id) and add its record to the request's batch.
+ * Returns 0 or -ENOMEM (logged).
+ */
+int sl_ctx_add_event(struct sl_ctx *ctx, struct sl_event *ev);
+
+/*
+ * Record a rejection: one log line (warn) with the reason, and a record
+ * for the bad-events topic carrying the reason, the request line and, with
+ * with_body, the body as read. status is what the client is answered
+ * (200 for the always-200 formats). source may be NULL.
+ * Returns 0 or -ENOMEM.
+ */
+int sl_ctx_reject(struct sl_ctx *ctx, int status, const char *source,
+		  bool with_body, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/*
+ * Hand the batch to the sink in one piece: all of it is stored or none.
+ * Returns 0, or a negative errno after logging it (error level); the
+ * adapter then answers as its format prescribes for a server failure.
+ * The core commits whatever is left when the adapter returns.
+ */
+int sl_ctx_commit(struct sl_ctx *ctx);
+
+/* beacon.c: POST /e and GET /pixel (always 200). */
+void sl_beacon_event(struct sl_ctx *ctx);
+void sl_beacon_pixel(struct sl_ctx *ctx);
+
+/* clickstream.c: POST /collect?appId=... */
+void sl_clickstream_collect(struct sl_ctx *ctx);
+
+#endif /* SL_ADAPTER_H */

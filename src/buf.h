@@ -1,0 +1,44 @@
+/* buf.h - growable byte buffer and JSON string writer */
+#ifndef SL_BUF_H
+#define SL_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+/*
+ * A byte buffer that grows on demand. data is always NUL-terminated when
+ * len > 0 or after any append, so it can be passed as a C string when the
+ * content is text. A zeroed struct is an empty buffer.
+ */
+struct sl_buf {
+	char *data;	/* owned; NULL until the first append */
+	size_t len;	/* bytes used, not counting the terminating NUL */
+	size_t cap;	/* bytes allocated */
+};
+
+/* Make room for extra more bytes (plus the NUL). Returns 0 or -ENOMEM. */
+int sl_buf_reserve(struct sl_buf *b, size_t extra);
+
+/* Append len bytes. Returns 0 or -ENOMEM. */
+int sl_buf_append(struct sl_buf *b, const void *data, size_t len);
+
+/* Append a C string. Returns 0 or -ENOMEM. */
+int sl_buf_puts(struct sl_buf *b, const char *s);
+
+/* Append printf-formatted text. Returns 0 or -ENOMEM. */
+int sl_buf_printf(struct sl_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Append s (len bytes, valid UTF-8) as a quoted JSON string, escaping
+ * quotes, backslashes and control characters. Returns 0 or -ENOMEM.
+ */
+int sl_buf_json_str(struct sl_buf *b, const char *s, size_t len);
+
+/* Forget the content but keep the allocation for reuse. */
+void sl_buf_reset(struct sl_buf *b);
+
+/* Free the allocation; the buffer is empty afterwards. */
+void sl_buf_release(struct sl_buf *b);
+
+#endif /* SL_BUF_H */

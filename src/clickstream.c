@@ -1,0 +1,438 @@
+/* clickstream.c - Clickstream Analytics: POST /collect?appId=...
+ *
+ * The body is a JSON array of events, sent as is, or gzip-compressed with
+ * compression=gzip (base64 of gzip from the SDKs, raw gzip from curl).
+ * Answers: 200 empty on success, 403 for an app that may not send, 413
+ * for a body or batch over the limits, 400 with a one-line reason for
+ * anything malformed, 503 when the events cannot be stored.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cjson/cJSON.h>
+
+#include "adapter.h"
+#include "codec.h"
+#include "validate.h"
+
+/* Limits of the Clickstream SDKs, enforced per event. */
+#define CS_MAX_ITEMS 100
+#define CS_MAX_USER_ATTRS 100
+#define CS_MAX_ATTRS 500
+#define CS_MAX_NAME 50
+
+/* Query parameters recorded with every event (in "meta"). */
+static const char *const meta_params[] = {
+	"platform", "event_bundle_sequence_id", "hashCode", "compression",
+	"upload_timestamp",
+};
+
+/* Per-request state. */
+struct cs_req {
+	struct sl_ctx *ctx;
+	const struct sl_app *app;
+	struct sl_buf json;	/* decompressed body when compressed */
+	const char *text;	/* the JSON text: body or json */
+	size_t text_len;
+	char reason[256];	/* why an event is refused */
+};
+
+/* Answer status with a one-line text body and record the rejection. */
+static void refuse(struct cs_req *cr, int status, bool with_body,
+		   const char *reason)
+{
+	struct sl_ctx *ctx = cr->ctx;
+	char line[300];
+	int n;
+
+	sl_ctx_reject(ctx, status, cr->app ? cr->app->id : NULL, with_body,
+		      "%s", reason);
+	n = snprintf(line, sizeof(line), "%s\n", reason);
+	sl_response_set(ctx->resp, status, "text/plain; charset=utf-8", line,
+			n < 0 ? 0 : (size_t)n >= sizeof(line) ? sizeof(line) - 1 :
+			(size_t)n);
+}
+
+/* The value of the cookie called name in a Cookie header, or NULL. */
+static const char *cookie_value(const char *header, const char *name,
+				size_t *len)
+{
+	size_t nlen = strlen(name);
+	const char *p = header;
+
+	while (p && *p) {
+		while (*p == ' ' || *p == ';')
+			p++;
+		if (!strncmp(p, name, nlen) && p[nlen] == '=') {
+			p += nlen + 1;
+			*len = strcspn(p, ";");
+			return p;
+		}
+		p = strchr(p, ';');
+	}
+	return NULL;
+}
+
+/* Compare without leaking, through timing, how much of the secret matched. */
+static bool secret_equal(const char *a, size_t alen, const char *b)
+{
+	size_t blen = strlen(b), i;
+	unsigned char diff = alen != blen;
+
+	for (i = 0; i < alen && i < blen; i++)
+		diff |= (unsigned char)(a[i] ^ b[i]);
+	return diff == 0;
+}
+
+/* 403 unless the app is configured and, if it has a token, was sent it. */
+static bool check_app(struct cs_req *cr, struct sl_buf *app_id)
+{
+	struct sl_ctx *ctx = cr->ctx;
+	const char *cookie, *tok;
+	char reason[200];
+	size_t len = 0;
+	int rc;
+
+	rc = sl_query_get(ctx->req->query, "appId", app_id);
+	if (rc < 0 || !app_id->len) {
+		refuse(cr, rc == -EINVAL ? 400 : 403, false,
+		       rc == -EINVAL ? "appId has a bad %-escape" :
+		       "appId is missing");
+		return false;
+	}
+	cr->app = sl_config_app(ctx->cfg, app_id->data);
+	if (!cr->app) {
+		snprintf(reason, sizeof(reason), "appId '%.100s' is not allowed",
+			 app_id->data);
+		refuse(cr, 403, false, reason);
+		return false;
+	}
+	if (!cr->app->token)
+		return true;
+	cookie = sl_request_param(ctx->req, "HTTP_COOKIE");
+	tok = cookie_value(cookie, cr->app->token_cookie, &len);
+	if (!tok || !secret_equal(tok, len, cr->app->token)) {
+		snprintf(reason, sizeof(reason),
+			 "request does not carry app %.100s's token in cookie %.50s",
+			 cr->app->id, cr->app->token_cookie);
+		refuse(cr, 403, false, reason);
+		return false;
+	}
+	return true;
+}
+
+/* Read the body, bounded; false after answering. */
+static bool read_body(struct cs_req *cr)
+{
+	struct sl_ctx *ctx = cr->ctx;
+	char reason[160];
+	int rc = sl_request_read_body(ctx->req, ctx->cfg->max_body);
+
+	switch (rc) {
+	case 0:
+		cr->text = ctx->req->body.data;
+		cr->text_len = ctx->req->body.len;
+		return true;
+	case -E2BIG:
+		snprintf(reason, sizeof(reason),
+			 "body of %lld bytes is over the limit of %zu",
+			 ctx->req->content_length, ctx->cfg->max_body);
+		refuse(cr, 413, false, reason);
+		return false;
+	case -ENODATA:
+		refuse(cr, 411, false, "Content-Length is required");
+		return false;
+	case -EINVAL:
+		refuse(cr, 400, false, "Content-Length is not a number");
+		return false;
+	case -EPIPE:
+		refuse(cr, 400, true, "body ended before Content-Length bytes");
+		return false;
+	default:
+		refuse(cr, 400, false, "error reading the body");
+		return false;
+	}
+}
+
+/* Undo compression=gzip; false after answering. */
+static bool decompress(struct cs_req *cr, const char *compression)
+{
+	struct sl_ctx *ctx = cr->ctx;
+	struct sl_buf b64 = { 0 };
+	const char *in = cr->text;
+	size_t in_len = cr->text_len;
+	int rc;
+
+	if (!compression || !*compression)
+		return true;
+	if (strcmp(compression, "gzip")) {
+		refuse(cr, 400, false,
+		       "compression must be gzip or absent");
+		return false;
+	}
+	if (!sl_is_gzip(in, in_len)) {
+		/* The SDKs send base64(gzip(json)). */
+		if (sl_base64_decode(in, in_len, &b64) ||
+		    !sl_is_gzip(b64.data, b64.len)) {
+			sl_buf_release(&b64);
+			refuse(cr, 400, true,
+			       "compression=gzip but the body is neither gzip nor base64 of gzip");
+			return false;
+		}
+		in = b64.data;
+		in_len = b64.len;
+	}
+	rc = sl_gunzip(in, in_len, ctx->cfg->max_body, &cr->json);
+	sl_buf_release(&b64);
+	if (rc == -E2BIG) {
+		refuse(cr, 413, false, "body inflates past the limit");
+		return false;
+	}
+	if (rc) {
+		refuse(cr, 400, true, "gzip body is corrupt or truncated");
+		return false;
+	}
+	cr->text = cr->json.data ? cr->json.data : "";
+	cr->text_len = cr->json.len;
+	return true;
+}
+
+/* hashCode against the first 8 hex digits of SHA-256 of the body as
+ * sent (Android) or of the JSON text (web). */
+static bool hash_matches(const struct cs_req *cr, const char *hash)
+{
+	const struct sl_request *req = cr->ctx->req;
+	char hex[65];
+
+	if (strlen(hash) != 8)
+		return false;
+	if (!sl_sha256_hex(req->body.data, req->body.len, hex) &&
+	    !strncasecmp(hex, hash, 8))
+		return true;
+	return cr->text != req->body.data &&
+	       !sl_sha256_hex(cr->text, cr->text_len, hex) &&
+	       !strncasecmp(hex, hash, 8);
+}
+
+/* An SDK attribute name: a letter or '_' then letters, digits or '_'. */
+static bool name_is_valid(const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (n == 0 || n > CS_MAX_NAME ||
+	    (!isalpha((unsigned char)name[0]) && name[0] != '_'))
+		return false;
+	for (i = 1; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '_')
+			return false;
+	return true;
+}
+
+static int member_count(const cJSON *obj)
+{
+	return cJSON_GetArraySize(obj);
+}
+
+/* Check one event; false with cr->reason set. */
+static bool event_is_valid(struct cs_req *cr, const cJSON *ev, int idx)
+{
+	static const char *const required[] = {
+		"event_type", "event_id", "app_id",
+	};
+	const cJSON *items, *user, *attrs, *it;
+	const char *s;
+	int64_t ts;
+	size_t i;
+	int rc;
+
+#define WHY(...) (snprintf(cr->reason, sizeof(cr->reason), __VA_ARGS__), false)
+	if (!cJSON_IsObject(ev))
+		return WHY("event %d is not a JSON object", idx);
+	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+		rc = sl_json_get_string(ev, required[i], true, SL_MAX_ID_LEN, &s);
+		if (rc == -ENOENT)
+			return WHY("event %d: missing %s", idx, required[i]);
+		if (rc)
+			return WHY("event %d: %s must be a non-empty string of at most %d bytes",
+				   idx, required[i], SL_MAX_ID_LEN);
+	}
+	rc = sl_json_get_int(ev, "timestamp", &ts);
+	if (rc == -ENOENT)
+		return WHY("event %d: missing timestamp", idx);
+	if (rc || ts < 0)
+		return WHY("event %d: timestamp must be an integer count of milliseconds", idx);
+
+	items = cJSON_GetObjectItemCaseSensitive(ev, "items");
+	if (items) {
+		if (!cJSON_IsArray(items))
+			return WHY("event %d: items must be an array", idx);
+		if (member_count(items) > CS_MAX_ITEMS)
+			return WHY("event %d: more than %d items", idx, CS_MAX_ITEMS);
+		cJSON_ArrayForEach(it, items)
+			if (!cJSON_IsObject(it))
+				return WHY("event %d: every item must be an object", idx);
+	}
+	user = cJSON_GetObjectItemCaseSensitive(ev, "user");
+	if (user) {
+		if (!cJSON_IsObject(user))
+			return WHY("event %d: user must be an object", idx);
+		if (member_count(user) > CS_MAX_USER_ATTRS)
+			return WHY("event %d: more than %d user attributes", idx,
+				   CS_MAX_USER_ATTRS);
+		cJSON_ArrayForEach(it, user) {
+			if (!name_is_valid(it->string))
+				return WHY("event %d: user attribute name '%.60s' breaks the naming rules",
+					   idx, it->string);
+			if (!cJSON_IsObject(it) ||
+			    !cJSON_GetObjectItemCaseSensitive(it, "value") ||
+			    sl_json_get_int(it, "set_timestamp", &ts))
+				return WHY("event %d: user attribute %s must be {\"value\":…, \"set_timestamp\":<ms>}",
+					   idx, it->string);
+		}
+	}
+	attrs = cJSON_GetObjectItemCaseSensitive(ev, "attributes");
+	if (attrs) {
+		if (!cJSON_IsObject(attrs))
+			return WHY("event %d: attributes must be an object", idx);
+		if (member_count(attrs) > CS_MAX_ATTRS)
+			return WHY("event %d: more than %d attributes", idx,
+				   CS_MAX_ATTRS);
+		cJSON_ArrayForEach(it, attrs)
+			if (!name_is_valid(it->string))
+				return WHY("event %d: attribute name '%.60s' breaks the naming rules (a letter or _, then letters, digits or _, at most %d)",
+					   idx, it->string, CS_MAX_NAME);
+	}
+#undef WHY
+	return true;
+}
+
+/* The query parameters worth keeping, as an object. */
+static cJSON *make_meta(struct sl_ctx *ctx, const char *app_id)
+{
+	struct sl_buf v = { 0 };
+	cJSON *meta = cJSON_CreateObject();
+	size_t i;
+
+	if (meta && !cJSON_AddStringToObject(meta, "appId", app_id)) {
+		cJSON_Delete(meta);
+		meta = NULL;
+	}
+	for (i = 0; meta && i < sizeof(meta_params) / sizeof(meta_params[0]); i++) {
+		if (sl_query_get(ctx->req->query, meta_params[i], &v) == 1 &&
+		    sl_utf8_is_valid(v.data, v.len))
+			cJSON_AddStringToObject(meta, meta_params[i], v.data);
+	}
+	sl_buf_release(&v);
+	return meta;
+}
+
+/* Fill ev from one valid clickstream event. */
+static void to_event(struct cs_req *cr, const cJSON *item, const cJSON *meta,
+		     struct sl_event *ev)
+{
+	const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(item, "attributes");
+	const char *s;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->protocol = "clickstream";
+	ev->source = cr->app->id;
+	ev->topic = cr->app->topic;
+	ev->data = item;
+	ev->meta = meta;
+	sl_json_get_string(item, "event_type", true, SL_MAX_ID_LEN, &ev->event_type);
+	sl_json_get_string(item, "event_id", true, SL_MAX_ID_LEN, &ev->event_id);
+	ev->has_event_ts = !sl_json_get_int(item, "timestamp", &ev->event_ts);
+	if (!sl_json_get_string(item, "device_id", false, SL_MAX_ID_LEN, &s))
+		ev->ids[SL_ID_DEVICE] = s;
+	if (!sl_json_get_string(item, "unique_id", false, SL_MAX_ID_LEN, &s))
+		ev->ids[SL_ID_USER] = s;
+	if (attrs && !sl_json_get_string(attrs, "_session_id", false,
+					 SL_MAX_ID_LEN, &s))
+		ev->ids[SL_ID_SESSION] = s;
+}
+
+void sl_clickstream_collect(struct sl_ctx *ctx)
+{
+	struct cs_req cr = { .ctx = ctx };
+	struct sl_buf app_id = { 0 }, param = { 0 };
+	cJSON *root = NULL, *meta = NULL;
+	const cJSON *item;
+	const char *why;
+	char reason[300];
+	int n, idx = 0;
+
+	if (!check_app(&cr, &app_id) || !read_body(&cr))
+		goto out;
+	if (sl_query_get(ctx->req->query, "compression", &param) < 0) {
+		refuse(&cr, 400, false, "compression has a bad %-escape");
+		goto out;
+	}
+	if (!decompress(&cr, param.data))
+		goto out;
+	if (cr.app->verify_hash) {
+		if (sl_query_get(ctx->req->query, "hashCode", &param) != 1 ||
+		    !hash_matches(&cr, param.data)) {
+			refuse(&cr, 400, true,
+			       "hashCode is missing or does not match the body");
+			goto out;
+		}
+	}
+	root = sl_json_parse(cr.text, cr.text_len, &why);
+	if (!root) {
+		refuse(&cr, 400, true, why);
+		goto out;
+	}
+	if (!cJSON_IsArray(root)) {
+		refuse(&cr, 400, true, "body is not a JSON array of events");
+		goto out;
+	}
+	n = cJSON_GetArraySize(root);
+	if (n == 0) {
+		refuse(&cr, 400, true, "body is an empty array");
+		goto out;
+	}
+	if ((unsigned int)n > ctx->cfg->max_events) {
+		snprintf(reason, sizeof(reason),
+			 "%d events is over http.max_events (%u)", n,
+			 ctx->cfg->max_events);
+		refuse(&cr, 413, true, reason);
+		goto out;
+	}
+	cJSON_ArrayForEach(item, root) {
+		if (!event_is_valid(&cr, item, idx++)) {
+			refuse(&cr, 400, true, cr.reason);
+			goto out;
+		}
+	}
+	meta = make_meta(ctx, app_id.data);
+	cJSON_ArrayForEach(item, root) {
+		struct sl_event ev;
+
+		to_event(&cr, item, meta, &ev);
+		if (sl_ctx_add_event(ctx, &ev))
+			break;
+	}
+	if (!meta || item) {
+		/* Store all of the batch or none of it. */
+		sl_buf_reset(&ctx->batch);
+		ctx->events = 0;
+	}
+	if (!meta || item || sl_ctx_commit(ctx)) {
+		sl_response_set(ctx->resp, 503, "text/plain; charset=utf-8",
+				"events could not be stored, retry later\n", 40);
+		sl_response_header(ctx->resp, "Retry-After", "30");
+		goto out;
+	}
+	sl_response_set(ctx->resp, 200, NULL, NULL, 0);
+out:
+	cJSON_Delete(meta);
+	cJSON_Delete(root);
+	sl_buf_release(&cr.json);
+	sl_buf_release(&app_id);
+	sl_buf_release(&param);
+}

@@ -1,0 +1,44 @@
+/* codec.h - byte-level transforms: base64, gzip, SHA-256, UTF-8 */
+#ifndef SL_CODEC_H
+#define SL_CODEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+
+/*
+ * Decode padded standard base64 (RFC 4648 section 4) from in into out
+ * (appended). Unpadded input of a valid length is accepted too.
+ * Returns 0, or -EINVAL for a character or length that is not base64.
+ */
+int sl_base64_decode(const char *in, size_t len, struct sl_buf *out);
+
+/* Append the padded standard base64 of in to out. Returns 0 or -ENOMEM. */
+int sl_base64_encode(const void *in, size_t len, struct sl_buf *out);
+
+/* True when the bytes start with the gzip magic 1f 8b. */
+bool sl_is_gzip(const void *in, size_t len);
+
+/*
+ * Inflate one gzip member from in into out (appended), producing at most
+ * max bytes. Returns 0; -E2BIG when the output would pass max (the
+ * decompression-bomb case: work stops there); -EINVAL for a corrupt,
+ * truncated or trailing-garbage stream; -ENOMEM.
+ */
+int sl_gunzip(const void *in, size_t len, size_t max, struct sl_buf *out);
+
+/*
+ * Write the lowercase hex SHA-256 of in to hex (65 bytes with the NUL).
+ * Returns 0 or -EIO when libcrypto fails.
+ */
+int sl_sha256_hex(const void *in, size_t len, char hex[65]);
+
+/*
+ * True when s is well-formed UTF-8: no overlong forms, no surrogates
+ * (U+D800..U+DFFF), nothing past U+10FFFF. NUL bytes are rejected too,
+ * since no text field of any format may carry one.
+ */
+bool sl_utf8_is_valid(const char *s, size_t len);
+
+#endif /* SL_CODEC_H */

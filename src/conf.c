@@ -1,0 +1,571 @@
+/* conf.c - the INI configuration file */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "conf.h"
+
+#ifndef SL_SPOOL_DIR
+#define SL_SPOOL_DIR "/var/spool/sluice"
+#endif
+
+#define MAX_LINE 4096
+
+enum key_type {
+	T_STR,		/* any text */
+	T_MOUNT,	/* a route path: starts with '/' */
+	T_TOPIC,	/* a Kafka topic name */
+	T_BYTES64,	/* uint64_t with optional k/m/g suffix */
+	T_BYTES,	/* size_t with optional k/m/g suffix, at most 1 GiB */
+	T_COUNT,	/* unsigned int, 1 .. 1000000 */
+	T_BOOL,		/* true/false/yes/no/on/off/1/0 */
+	T_ACK,		/* enum sl_ack_mode */
+	T_LEVEL,	/* enum sl_log_level */
+	T_CIDRS,	/* struct sl_cidr_list */
+};
+
+struct key_def {
+	const char *section;
+	const char *name;
+	enum key_type type;
+	size_t offset;
+};
+
+#define CFG(f) offsetof(struct sl_config, f)
+#define APP(f) offsetof(struct sl_app, f)
+#define NAMED(f) offsetof(struct sl_named, f)
+
+static const struct key_def global_keys[] = {
+	{ "spool", "dir", T_STR, CFG(spool_dir) },
+	{ "spool", "rotate_size", T_BYTES64, CFG(spool_rotate_bytes) },
+	{ "spool", "fsync", T_BOOL, CFG(spool_fsync) },
+	{ "delivery", "ack", T_ACK, CFG(ack) },
+	{ "kafka", "brokers", T_STR, CFG(kafka_brokers) },
+	{ "kafka", "topic", T_TOPIC, CFG(kafka_topic) },
+	{ "kafka", "bad_topic", T_TOPIC, CFG(kafka_bad_topic) },
+	{ "kafka", "topic_pattern", T_STR, CFG(kafka_topic_pattern) },
+	{ "http", "max_body", T_BYTES, CFG(max_body) },
+	{ "http", "max_events", T_COUNT, CFG(max_events) },
+	{ "http", "trusted_proxies", T_CIDRS, CFG(trusted_proxies) },
+	{ "http", "cors_origins", T_STR, CFG(cors_origins) },
+	{ "log", "level", T_LEVEL, CFG(log_level) },
+	{ "routes", "beacon_event", T_MOUNT, CFG(route_beacon_event) },
+	{ "routes", "beacon_pixel", T_MOUNT, CFG(route_beacon_pixel) },
+	{ "routes", "clickstream", T_MOUNT, CFG(route_clickstream) },
+	{ "beacon", "event_type", T_STR, CFG(beacon_event_type) },
+	{ "beacon", "topic", T_TOPIC, CFG(beacon_topic) },
+};
+
+static const struct key_def app_keys[] = {
+	{ "app", "token", T_STR, APP(token) },
+	{ "app", "token_cookie", T_STR, APP(token_cookie) },
+	{ "app", "topic", T_TOPIC, APP(topic) },
+	{ "app", "verify_hash", T_BOOL, APP(verify_hash) },
+};
+
+static const struct key_def named_keys[] = {
+	{ "source", "topic", T_TOPIC, NAMED(topic) },
+	{ "datasource", "topic", T_TOPIC, NAMED(topic) },
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Parser state: where we are and which struct a key lands in. */
+struct parser {
+	struct sl_config *cfg;
+	const char *file;
+	unsigned int lineno;
+	char section[16];	/* "" before the first section */
+	void *target;		/* struct the current section's keys fill */
+	const struct key_def *keys;
+	size_t nkeys;
+	char *err;
+	size_t errlen;
+};
+
+static int fail(struct parser *ps, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int fail(struct parser *ps, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(ps->err, ps->errlen, "%s:%u: ", ps->file, ps->lineno);
+	if (n < 0 || (size_t)n >= ps->errlen)
+		return -EINVAL;
+	va_start(ap, fmt);
+	vsnprintf(ps->err + n, ps->errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+/* Cut a ';' or '#' comment that starts a line or follows whitespace. */
+static void strip_comment(char *s)
+{
+	char *p;
+
+	for (p = s; *p; p++) {
+		if ((*p == ';' || *p == '#') &&
+		    (p == s || isspace((unsigned char)p[-1]))) {
+			*p = '\0';
+			return;
+		}
+	}
+}
+
+static int parse_bytes(const char *v, uint64_t *out)
+{
+	uint64_t n, mult = 1;
+	uintmax_t x;
+	char *end;
+
+	if (!isdigit((unsigned char)*v))
+		return -EINVAL;
+	errno = 0;
+	x = strtoumax(v, &end, 10);
+	if (errno)
+		return -ERANGE;
+	switch (tolower((unsigned char)*end)) {
+	case 'k': mult = 1024; end++; break;
+	case 'm': mult = 1024 * 1024; end++; break;
+	case 'g': mult = 1024 * 1024 * 1024; end++; break;
+	}
+	if (*end)
+		return -EINVAL;
+	n = (uint64_t)x;
+	if (n > UINT64_MAX / mult)
+		return -ERANGE;
+	*out = n * mult;
+	return 0;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" };
+	static const char *const no[] = { "false", "no", "off", "0" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(yes); i++) {
+		if (!strcasecmp(v, yes[i])) {
+			*out = true;
+			return 0;
+		}
+		if (!strcasecmp(v, no[i])) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* Kafka's legal topic names: [A-Za-z0-9._-], 1..249 characters. */
+static bool topic_is_legal(const char *t)
+{
+	size_t n = strlen(t);
+
+	if (n == 0 || n > 249 || !strcmp(t, ".") || !strcmp(t, ".."))
+		return false;
+	return strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			 "0123456789._-") == n;
+}
+
+static int set_string(struct parser *ps, char **slot, const char *v)
+{
+	char *copy = strdup(v);
+
+	if (!copy)
+		return fail(ps, "out of memory");
+	free(*slot);
+	*slot = copy;
+	return 0;
+}
+
+static int set_value(struct parser *ps, const struct key_def *def,
+		     const char *v)
+{
+	void *slot = (char *)ps->target + def->offset;
+	uint64_t n;
+	const char *bad;
+	int rc;
+
+	switch (def->type) {
+	case T_MOUNT:
+		if (v[0] != '/' || strpbrk(v, " ?#\t"))
+			return fail(ps, "%s.%s must be a path starting with '/', not '%s'",
+				    def->section, def->name, v);
+		return set_string(ps, slot, v);
+	case T_TOPIC:
+		if (!topic_is_legal(v))
+			return fail(ps, "%s.%s: '%s' is not a legal Kafka topic name ([A-Za-z0-9._-], at most 249)",
+				    def->section, def->name, v);
+		return set_string(ps, slot, v);
+	case T_STR:
+		return set_string(ps, slot, v);
+	case T_BYTES64:
+	case T_BYTES:
+		rc = parse_bytes(v, &n);
+		if (rc || n == 0 || (def->type == T_BYTES && n > (1u << 30)))
+			return fail(ps, "%s.%s: '%s' is not a size (a number with optional k, m or g%s)",
+				    def->section, def->name, v,
+				    def->type == T_BYTES ? ", 1 to 1g" : ", above 0");
+		if (def->type == T_BYTES)
+			*(size_t *)slot = (size_t)n;
+		else
+			*(uint64_t *)slot = n;
+		return 0;
+	case T_COUNT:
+		if (parse_bytes(v, &n) || n == 0 || n > 1000000 ||
+		    !isdigit((unsigned char)v[strlen(v) - 1]))
+			return fail(ps, "%s.%s: '%s' is not a count from 1 to 1000000",
+				    def->section, def->name, v);
+		*(unsigned int *)slot = (unsigned int)n;
+		return 0;
+	case T_BOOL:
+		if (parse_bool(v, slot))
+			return fail(ps, "%s.%s: '%s' is not true or false",
+				    def->section, def->name, v);
+		return 0;
+	case T_ACK:
+		if (!strcmp(v, "queue"))
+			*(enum sl_ack_mode *)slot = SL_ACK_QUEUE;
+		else if (!strcmp(v, "kafka"))
+			*(enum sl_ack_mode *)slot = SL_ACK_KAFKA;
+		else if (!strcmp(v, "spool"))
+			*(enum sl_ack_mode *)slot = SL_ACK_SPOOL;
+		else
+			return fail(ps, "delivery.ack: '%s' is not queue, kafka or spool", v);
+		return 0;
+	case T_LEVEL:
+		if (sl_log_parse_level(v, slot))
+			return fail(ps, "log.level: '%s' is not debug, info, warn or error", v);
+		return 0;
+	case T_CIDRS:
+		sl_cidr_list_release(slot);
+		rc = sl_cidr_list_parse(v, slot, &bad);
+		if (rc == -ENOMEM)
+			return fail(ps, "out of memory");
+		if (rc)
+			return fail(ps, "%s.%s: '%s' is not an address or network (a.b.c.d/n or v6/n)",
+				    def->section, def->name, bad);
+		return 0;
+	}
+	return fail(ps, "internal error: key type %d", (int)def->type);
+}
+
+static bool id_is_valid(const char *id)
+{
+	size_t n = strlen(id);
+
+	return n > 0 && n <= 128 &&
+	       strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			  "0123456789._-:") == n;
+}
+
+/* Add a [source ID] or [datasource ID] entry to *list. */
+static int add_named(struct parser *ps, struct sl_named **list,
+		     const char *kind, const char *id)
+{
+	struct sl_named *e;
+
+	for (e = *list; e; e = e->next)
+		if (!strcmp(e->id, id))
+			return fail(ps, "duplicate section [%s %s]", kind, id);
+	e = calloc(1, sizeof(*e));
+	if (!e || !(e->id = strdup(id))) {
+		free(e);
+		return fail(ps, "out of memory");
+	}
+	e->next = *list;
+	*list = e;
+	ps->target = e;
+	ps->keys = named_keys;
+	ps->nkeys = ARRAY_SIZE(named_keys);
+	return 0;
+}
+
+static int add_app(struct parser *ps, const char *id)
+{
+	struct sl_app *app;
+
+	if (sl_config_app(ps->cfg, id))
+		return fail(ps, "duplicate section [app %s]", id);
+	app = calloc(1, sizeof(*app));
+	if (!app || !(app->id = strdup(id)) ||
+	    !(app->token_cookie = strdup("sluice_token"))) {
+		if (app)
+			free(app->id);
+		free(app);
+		return fail(ps, "out of memory");
+	}
+	app->next = ps->cfg->apps;
+	ps->cfg->apps = app;
+	ps->target = app;
+	ps->keys = app_keys;
+	ps->nkeys = ARRAY_SIZE(app_keys);
+	return 0;
+}
+
+static int parse_section(struct parser *ps, char *line)
+{
+	char *end = strchr(line, ']');
+	char *name, *id;
+	size_t i;
+
+	if (!end || *trim(end + 1))
+		return fail(ps, "section header must look like [name] or [name id]");
+	*end = '\0';
+	name = trim(line + 1);
+	id = name + strcspn(name, " \t");
+	if (*id) {
+		*id++ = '\0';
+		id = trim(id);
+	}
+	if (strlen(name) >= sizeof(ps->section))
+		return fail(ps, "unknown section [%s]", name);
+	strcpy(ps->section, name);
+
+	if (!strcmp(name, "app") || !strcmp(name, "source") ||
+	    !strcmp(name, "datasource")) {
+		if (!id_is_valid(id))
+			return fail(ps, "[%s] needs an id of letters, digits, '.', '_', '-' or ':' (at most 128), e.g. [%s my_id]",
+				    name, name);
+		if (!strcmp(name, "app"))
+			return add_app(ps, id);
+		return add_named(ps, !strcmp(name, "source") ?
+				 &ps->cfg->sources : &ps->cfg->datasources,
+				 name, id);
+	}
+	if (*id)
+		return fail(ps, "section [%s] takes no id", name);
+	for (i = 0; i < ARRAY_SIZE(global_keys); i++) {
+		if (!strcmp(global_keys[i].section, name)) {
+			ps->target = ps->cfg;
+			ps->keys = global_keys;
+			ps->nkeys = ARRAY_SIZE(global_keys);
+			return 0;
+		}
+	}
+	return fail(ps, "unknown section [%s]", name);
+}
+
+static int add_kafka_prop(struct parser *ps, const char *name, const char *v)
+{
+	struct sl_kafka_prop *p, **tail = &ps->cfg->kafka_props;
+
+	if (!*name)
+		return fail(ps, "librdkafka. needs a property name");
+	while (*tail)
+		tail = &(*tail)->next;
+	p = calloc(1, sizeof(*p));
+	if (!p || !(p->name = strdup(name)) || !(p->value = strdup(v))) {
+		if (p)
+			free(p->name);
+		free(p);
+		return fail(ps, "out of memory");
+	}
+	p->lineno = ps->lineno;
+	*tail = p;
+	return 0;
+}
+
+static int parse_line(struct parser *ps, char *raw)
+{
+	char *line, *eq, *key, *value;
+	size_t i;
+
+	strip_comment(raw);
+	line = trim(raw);
+	if (!*line)
+		return 0;
+	if (*line == '[')
+		return parse_section(ps, line);
+	eq = strchr(line, '=');
+	if (!eq)
+		return fail(ps, "expected 'key = value', '[section]' or a comment");
+	*eq = '\0';
+	key = trim(line);
+	value = trim(eq + 1);
+	if (!ps->keys)
+		return fail(ps, "key '%s' before any [section]", key);
+	if (!strcmp(ps->section, "kafka") && !strncmp(key, "librdkafka.", 11))
+		return add_kafka_prop(ps, key + 11, value);
+	for (i = 0; i < ps->nkeys; i++) {
+		const struct key_def *def = &ps->keys[i];
+
+		if (!strcmp(def->section, ps->section) &&
+		    !strcmp(def->name, key))
+			return set_value(ps, def, value);
+	}
+	return fail(ps, "unknown key '%s.%s'", ps->section, key);
+}
+
+struct sl_config *sl_config_new_defaults(void)
+{
+	struct sl_config *cfg = calloc(1, sizeof(*cfg));
+	const char *bad;
+
+	if (!cfg)
+		return NULL;
+	cfg->spool_rotate_bytes = 64u << 20;
+	cfg->ack = SL_ACK_QUEUE;
+	cfg->max_body = 1048576;
+	cfg->max_events = 1000;
+	cfg->log_level = SL_LOG_INFO;
+	if (!(cfg->spool_dir = strdup(SL_SPOOL_DIR)) ||
+	    !(cfg->kafka_topic = strdup("events")) ||
+	    !(cfg->kafka_bad_topic = strdup("events-bad")) ||
+	    !(cfg->kafka_topic_pattern = strdup("clickstream-%s-log")) ||
+	    !(cfg->route_beacon_event = strdup("/e")) ||
+	    !(cfg->route_beacon_pixel = strdup("/pixel")) ||
+	    !(cfg->route_clickstream = strdup("/collect")) ||
+	    !(cfg->beacon_event_type = strdup("beacon")) ||
+	    sl_cidr_list_parse("127.0.0.1/32, ::1/128", &cfg->trusted_proxies,
+			       &bad)) {
+		sl_config_destroy(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+/* Checks that need the whole file: keys that depend on each other. */
+static int check_whole(struct parser *ps)
+{
+	const char *p = strstr(ps->cfg->kafka_topic_pattern, "%s");
+
+	ps->lineno = 0;
+	if (!p || strstr(p + 2, "%") || strchr(ps->cfg->kafka_topic_pattern, '%') != p) {
+		snprintf(ps->err, ps->errlen,
+			 "%s: kafka.topic_pattern must contain exactly one %%s and no other %%",
+			 ps->file);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+struct sl_config *sl_config_load(const char *path, char *err, size_t errlen)
+{
+	struct parser ps = { .file = path, .err = err, .errlen = errlen };
+	char line[MAX_LINE + 2];
+	FILE *fp;
+	int rc = 0;
+
+	ps.cfg = sl_config_new_defaults();
+	if (!ps.cfg) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	fp = fopen(path, "re");
+	if (!fp) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		sl_config_destroy(ps.cfg);
+		return NULL;
+	}
+	while (!rc && fgets(line, sizeof(line), fp)) {
+		size_t len = strlen(line);
+
+		ps.lineno++;
+		if (len > MAX_LINE && line[len - 1] != '\n') {
+			rc = fail(&ps, "line longer than %d bytes", MAX_LINE);
+			break;
+		}
+		rc = parse_line(&ps, line);
+	}
+	if (!rc && ferror(fp)) {
+		snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
+		rc = -EIO;
+	}
+	fclose(fp);
+	if (!rc)
+		rc = check_whole(&ps);
+	if (!rc && !(ps.cfg->path = strdup(path)))
+		rc = -ENOMEM;
+	if (rc) {
+		sl_config_destroy(ps.cfg);
+		return NULL;
+	}
+	return ps.cfg;
+}
+
+static void named_list_destroy(struct sl_named *e)
+{
+	while (e) {
+		struct sl_named *next = e->next;
+
+		free(e->id);
+		free(e->topic);
+		free(e);
+		e = next;
+	}
+}
+
+void sl_config_destroy(struct sl_config *cfg)
+{
+	struct sl_app *app;
+	struct sl_kafka_prop *prop;
+
+	if (!cfg)
+		return;
+	while ((app = cfg->apps)) {
+		cfg->apps = app->next;
+		free(app->id);
+		free(app->token);
+		free(app->token_cookie);
+		free(app->topic);
+		free(app);
+	}
+	while ((prop = cfg->kafka_props)) {
+		cfg->kafka_props = prop->next;
+		free(prop->name);
+		free(prop->value);
+		free(prop);
+	}
+	named_list_destroy(cfg->sources);
+	named_list_destroy(cfg->datasources);
+	sl_cidr_list_release(&cfg->trusted_proxies);
+	free(cfg->path);
+	free(cfg->spool_dir);
+	free(cfg->kafka_brokers);
+	free(cfg->kafka_topic);
+	free(cfg->kafka_bad_topic);
+	free(cfg->kafka_topic_pattern);
+	free(cfg->cors_origins);
+	free(cfg->route_beacon_event);
+	free(cfg->route_beacon_pixel);
+	free(cfg->route_clickstream);
+	free(cfg->beacon_event_type);
+	free(cfg->beacon_topic);
+	free(cfg);
+}
+
+const struct sl_app *sl_config_app(const struct sl_config *cfg, const char *id)
+{
+	const struct sl_app *app;
+
+	if (!id)
+		return NULL;
+	for (app = cfg->apps; app; app = app->next)
+		if (!strcmp(app->id, id))
+			return app;
+	return NULL;
+}

@@ -1,0 +1,103 @@
+/* conf.h - the INI configuration file (path from SLUICE_CONFIG) */
+#ifndef SL_CONF_H
+#define SL_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+#include "net.h"
+
+/* When a client is answered: see the README, "Delivery". */
+enum sl_ack_mode {
+	SL_ACK_QUEUE,
+	SL_ACK_KAFKA,
+	SL_ACK_SPOOL,
+};
+
+/* An [app ID] section: a clickstream appId that may send. */
+struct sl_app {
+	char *id;
+	char *token;		/* NULL: no token required */
+	char *token_cookie;	/* cookie carrying the token */
+	char *topic;		/* NULL: kafka.topic */
+	bool verify_hash;	/* reject a hashCode that does not match */
+	struct sl_app *next;
+};
+
+/* A [source ID] or [datasource ID] section (later adapters). */
+struct sl_named {
+	char *id;
+	char *topic;		/* NULL: kafka.topic */
+	struct sl_named *next;
+};
+
+/* One librdkafka.<prop> = value line, passed through to the producer. */
+struct sl_kafka_prop {
+	char *name;
+	char *value;
+	unsigned int lineno;
+	struct sl_kafka_prop *next;
+};
+
+/* The whole configuration. Every string is owned by the struct. */
+struct sl_config {
+	char *path;			/* file it was read from */
+
+	/* [spool] */
+	char *spool_dir;
+	uint64_t spool_rotate_bytes;	/* close a spool file past this size */
+	bool spool_fsync;		/* fdatasync after every append */
+
+	/* [delivery] */
+	enum sl_ack_mode ack;
+
+	/* [kafka] */
+	char *kafka_brokers;		/* NULL or "": spool only */
+	char *kafka_topic;
+	char *kafka_bad_topic;
+	char *kafka_topic_pattern;
+	struct sl_kafka_prop *kafka_props;
+
+	/* [http] */
+	size_t max_body;		/* bytes, before and after gunzip */
+	unsigned int max_events;	/* events in one request */
+	struct sl_cidr_list trusted_proxies;
+	char *cors_origins;
+
+	/* [log] */
+	enum sl_log_level log_level;
+
+	/* [routes]: mount paths */
+	char *route_beacon_event;
+	char *route_beacon_pixel;
+	char *route_clickstream;
+
+	/* [beacon] */
+	char *beacon_event_type;
+	char *beacon_topic;		/* NULL: kafka.topic */
+
+	struct sl_app *apps;
+	struct sl_named *sources;
+	struct sl_named *datasources;
+};
+
+/*
+ * Read the file at path into a new configuration. On failure returns NULL
+ * and writes one line to err, "FILE:LINE: what is wrong" (or "FILE: why it
+ * cannot be read"). The caller frees the result with sl_config_destroy().
+ */
+struct sl_config *sl_config_load(const char *path, char *err, size_t errlen);
+
+/* A configuration with every default and no apps, for tests and tools. */
+struct sl_config *sl_config_new_defaults(void);
+
+/* Free cfg and everything it owns. NULL is allowed. */
+void sl_config_destroy(struct sl_config *cfg);
+
+/* The [app ID] section for id, or NULL when the app is not allowed. */
+const struct sl_app *sl_config_app(const struct sl_config *cfg,
+				   const char *id);
+
+#endif /* SL_CONF_H */

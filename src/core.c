@@ -1,0 +1,222 @@
+/* core.c - the one path every request takes */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapter.h"
+#include "core.h"
+#include "log.h"
+#include "route.h"
+#include "spool.h"
+
+#ifndef SL_CONFIG_FILE
+#define SL_CONFIG_FILE "/etc/sluice.conf"
+#endif
+
+struct sl_core {
+	struct sl_config *cfg;
+	struct sl_routes routes;
+	struct sl_spool *spool;
+};
+
+const char *sl_core_default_config(void)
+{
+	return SL_CONFIG_FILE;
+}
+
+struct sl_core *sl_core_new(const char *config_path, char *err,
+			    size_t errlen)
+{
+	struct sl_core *core = calloc(1, sizeof(*core));
+	int rc;
+
+	if (!core) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	core->cfg = sl_config_load(config_path ? config_path : SL_CONFIG_FILE,
+				   err, errlen);
+	if (!core->cfg)
+		goto out_free;
+	sl_log_set_level(core->cfg->log_level);
+	if (sl_routes_build(&core->routes, core->cfg)) {
+		snprintf(err, errlen, "out of memory");
+		goto out_free;
+	}
+	rc = sl_spool_open(core->cfg->spool_dir, core->cfg->spool_rotate_bytes,
+			   core->cfg->spool_fsync, &core->spool);
+	if (rc) {
+		snprintf(err, errlen, "cannot use spool directory %s: %s",
+			 core->cfg->spool_dir, strerror(-rc));
+		goto out_free;
+	}
+	if (core->cfg->kafka_brokers && *core->cfg->kafka_brokers)
+		sl_log(SL_LOG_WARN, NULL, NULL,
+		       "kafka.brokers is set but this build delivers to the spool only; run sluice relay to ship it");
+	return core;
+
+out_free:
+	sl_core_destroy(core);
+	return NULL;
+}
+
+void sl_core_destroy(struct sl_core *core)
+{
+	if (!core)
+		return;
+	sl_spool_close(core->spool);
+	sl_routes_release(&core->routes);
+	sl_config_destroy(core->cfg);
+	free(core);
+}
+
+const struct sl_config *sl_core_config(const struct sl_core *core)
+{
+	return core->cfg;
+}
+
+static int add_record(struct sl_ctx *ctx, struct sl_record *rec, int rc)
+{
+	if (!rc)
+		rc = sl_record_to_line(rec, &ctx->batch);
+	sl_record_release(rec);
+	if (rc)
+		sl_log(SL_LOG_ERROR, ctx->req->id, ctx->route,
+		       "cannot encode record: %s", strerror(-rc));
+	return rc;
+}
+
+int sl_ctx_add_event(struct sl_ctx *ctx, struct sl_event *ev)
+{
+	struct sl_record rec;
+	char id[37];
+	int rc;
+
+	if (!ev->event_id) {
+		if (sl_uuid4(id)) {
+			sl_log(SL_LOG_ERROR, ctx->req->id, ctx->route,
+			       "cannot generate an event id: no randomness");
+			return -EIO;
+		}
+		ev->event_id = id;
+	}
+	rc = add_record(ctx, &rec,
+			sl_record_encode(&rec, ev, &ctx->en,
+					 ctx->cfg->kafka_topic));
+	if (!rc)
+		ctx->events++;
+	if (ev->event_id == id)
+		ev->event_id = NULL;
+	return rc;
+}
+
+int sl_ctx_reject(struct sl_ctx *ctx, int status, const char *source,
+		  bool with_body, const char *fmt, ...)
+{
+	struct sl_rejection rj = { 0 };
+	struct sl_record rec;
+	char reason[512];
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	sl_log(SL_LOG_WARN, ctx->req->id, ctx->route, "status=%d %s", status,
+	       reason);
+	rj.protocol = ctx->protocol;
+	rj.source = source;
+	rj.reason = reason;
+	rj.status = status;
+	rj.method = ctx->req->method;
+	rj.path = ctx->req->path;
+	rj.query = ctx->req->query;
+	if (with_body && ctx->req->body.data) {
+		rj.body = ctx->req->body.data;
+		rj.body_len = ctx->req->body.len;
+	}
+	rc = add_record(ctx, &rec,
+			sl_record_encode_bad(&rec, &rj, &ctx->en,
+					     ctx->cfg->kafka_bad_topic));
+	if (!rc)
+		ctx->rejected++;
+	return rc;
+}
+
+int sl_ctx_commit(struct sl_ctx *ctx)
+{
+	struct sl_core *core = ctx->core;
+	int rc;
+
+	if (!ctx->batch.len)
+		return 0;
+	rc = sl_spool_append(core->spool, ctx->batch.data, ctx->batch.len);
+	if (rc)
+		sl_log(SL_LOG_ERROR, ctx->req->id, ctx->route,
+		       "cannot store %u event(s) and %u rejection(s) in spool %s: %s",
+		       ctx->events, ctx->rejected, core->cfg->spool_dir,
+		       strerror(-rc));
+	sl_buf_reset(&ctx->batch);
+	ctx->events = ctx->rejected = 0;
+	return rc;
+}
+
+void sl_core_handle(struct sl_core *core, const struct sl_transport *tp,
+		    void *io)
+{
+	struct sl_request req;
+	struct sl_response resp = { 0 };
+	struct sl_ctx ctx = { 0 };
+	const struct sl_route *route;
+	const char *allow;
+	int status;
+
+	if (sl_request_init(&req, tp, io)) {
+		sl_log(SL_LOG_ERROR, NULL, NULL, "out of memory reading request");
+		sl_response_set(&resp, 500, NULL, NULL, 0);
+		goto out_send;
+	}
+	if (sl_random_hex(req.id, 8))
+		strcpy(req.id, "0000000000000000");
+	req.received_ms = sl_now_ms();
+
+	ctx.core = core;
+	ctx.cfg = core->cfg;
+	ctx.req = &req;
+	ctx.resp = &resp;
+	sl_client_ip(core->cfg, &req, ctx.ip);
+	ctx.en.received_at = req.received_ms;
+	ctx.en.ip = ctx.ip[0] ? ctx.ip : NULL;
+	ctx.en.user_agent = req.user_agent;
+	ctx.en.request_id = req.id;
+
+	route = sl_routes_match(&core->routes, req.method, req.path, ctx.caps,
+				&ctx.ncaps, &status, &allow);
+	if (!route) {
+		sl_log(SL_LOG_WARN, req.id, NULL, "status=%d %s %.200s", status,
+		       req.method, req.path);
+		sl_response_set(&resp, status, "text/plain; charset=utf-8",
+				status == 404 ? "not found\n" :
+				"method not allowed\n",
+				status == 404 ? 10 : 19);
+		if (allow)
+			sl_response_header(&resp, "Allow", allow);
+		goto out_send;
+	}
+	ctx.route = route->name;
+	ctx.protocol = route->protocol;
+	route->fn(&ctx);
+	sl_ctx_commit(&ctx);
+
+out_send:
+	if (sl_response_send(&resp, tp, io))
+		sl_log(SL_LOG_INFO, req.id, ctx.route,
+		       "client went away before the response was written");
+	sl_buf_release(&ctx.batch);
+	sl_response_release(&resp);
+	sl_request_release(&req);
+}

@@ -1,0 +1,38 @@
+/* core.h - the one path every request takes, as the entries see it */
+#ifndef SL_CORE_H
+#define SL_CORE_H
+
+#include <stddef.h>
+
+#include "conf.h"
+#include "request.h"
+
+struct sl_core;
+
+/*
+ * Load the configuration at config_path (NULL: the compiled-in default,
+ * $(sysconfdir)/sluice.conf), set the log level, build the route table
+ * and open the sink. Returns NULL with a one-line reason in err when any
+ * of that fails; the entry then logs it and stops.
+ */
+struct sl_core *sl_core_new(const char *config_path, char *err,
+			    size_t errlen);
+
+/* Close the sink and free everything. NULL is allowed. */
+void sl_core_destroy(struct sl_core *core);
+
+/*
+ * Serve one request from the transport: read it, route it, run its
+ * adapter, store its records and write the response. Every failure is
+ * turned into a status and a log line; nothing outlives the call.
+ */
+void sl_core_handle(struct sl_core *core, const struct sl_transport *tp,
+		    void *io);
+
+/* The configuration the core runs with. */
+const struct sl_config *sl_core_config(const struct sl_core *core);
+
+/* The compiled-in configuration path. */
+const char *sl_core_default_config(void);
+
+#endif /* SL_CORE_H */

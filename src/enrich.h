@@ -1,0 +1,36 @@
+/* enrich.h - what the server knows and the client did not send */
+#ifndef SL_ENRICH_H
+#define SL_ENRICH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "request.h"
+
+/* Room for any textual IPv4 or IPv6 address. */
+#define SL_IP_MAX 46
+
+/* Current wall-clock time in Unix milliseconds. */
+int64_t sl_now_ms(void);
+
+/*
+ * Fill out with a random id: a version-4 UUID in its 36-character form
+ * (out needs 37 bytes). Returns 0 or -EIO when no randomness is at hand.
+ */
+int sl_uuid4(char out[37]);
+
+/* Fill out with n random bytes as 2n hex digits plus NUL. Returns 0/-EIO. */
+int sl_random_hex(char *out, size_t n);
+
+/*
+ * The client's address: REMOTE_ADDR, unless that peer is one of
+ * http.trusted_proxies, in which case X-Forwarded-For is walked from the
+ * right and the first hop that is not a trusted proxy wins. Anything that
+ * does not parse as an address stops the walk. Writes to out (SL_IP_MAX
+ * bytes); an empty string when the server gave no address.
+ */
+void sl_client_ip(const struct sl_config *cfg, const struct sl_request *req,
+		  char out[SL_IP_MAX]);
+
+#endif /* SL_ENRICH_H */

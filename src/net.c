@@ -1,0 +1,138 @@
+/* net.c - IP addresses and CIDR lists (trusted proxies) */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net.h"
+
+int sl_ip_parse(const char *text, size_t len, unsigned char addr[16])
+{
+	char tmp[INET6_ADDRSTRLEN + 8];
+	const char *colon;
+
+	while (len && (*text == ' ' || *text == '\t')) {
+		text++;
+		len--;
+	}
+	while (len && (text[len - 1] == ' ' || text[len - 1] == '\t'))
+		len--;
+	if (len && text[0] == '[') {
+		const char *close = memchr(text, ']', len);
+
+		if (!close)
+			return -EINVAL;
+		len = (size_t)(close - text - 1);
+		text++;
+	} else if ((colon = memchr(text, ':', len)) &&
+		   !memchr(colon + 1, ':', len - (size_t)(colon - text) - 1) &&
+		   memchr(text, '.', len)) {
+		len = (size_t)(colon - text);	/* a.b.c.d:port */
+	}
+	if (len == 0 || len >= sizeof(tmp))
+		return -EINVAL;
+	memcpy(tmp, text, len);
+	tmp[len] = '\0';
+	if (inet_pton(AF_INET, tmp, addr + 12) == 1) {
+		memset(addr, 0, 10);
+		addr[10] = addr[11] = 0xff;
+		return 0;
+	}
+	return inet_pton(AF_INET6, tmp, addr) == 1 ? 0 : -EINVAL;
+}
+
+int sl_cidr_parse(const char *text, struct sl_cidr *net)
+{
+	const char *slash = strchr(text, '/');
+	size_t len = slash ? (size_t)(slash - text) : strlen(text);
+	bool v4;
+	unsigned long bits;
+	char *end;
+
+	if (sl_ip_parse(text, len, net->addr))
+		return -EINVAL;
+	v4 = memchr(text, '.', len) && !memchr(text, ':', len);
+	net->bits = 128;
+	if (!slash)
+		return 0;
+	errno = 0;
+	bits = strtoul(slash + 1, &end, 10);
+	if (errno || end == slash + 1 || *end || bits > (v4 ? 32UL : 128UL))
+		return -EINVAL;
+	net->bits = (unsigned int)(v4 ? bits + 96 : bits);
+	return 0;
+}
+
+int sl_cidr_list_parse(const char *text, struct sl_cidr_list *list,
+		       const char **bad)
+{
+	const char *p = text;
+
+	while (*p) {
+		char item[80];
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		size_t a = 0, b = len;
+		struct sl_cidr *nets;
+
+		while (a < b && (p[a] == ' ' || p[a] == '\t'))
+			a++;
+		while (b > a && (p[b - 1] == ' ' || p[b - 1] == '\t'))
+			b--;
+		if (b > a) {
+			if (b - a >= sizeof(item)) {
+				*bad = p + a;
+				return -EINVAL;
+			}
+			memcpy(item, p + a, b - a);
+			item[b - a] = '\0';
+			nets = realloc(list->nets,
+				       (list->count + 1) * sizeof(*nets));
+			if (!nets)
+				return -ENOMEM;
+			list->nets = nets;
+			if (sl_cidr_parse(item, &nets[list->count])) {
+				*bad = p + a;
+				return -EINVAL;
+			}
+			list->count++;
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+static bool cidr_contains(const struct sl_cidr *net, const unsigned char *a)
+{
+	unsigned int full = net->bits / 8, rest = net->bits % 8;
+
+	if (memcmp(net->addr, a, full))
+		return false;
+	if (!rest)
+		return true;
+	return ((net->addr[full] ^ a[full]) & (0xff << (8 - rest))) == 0;
+}
+
+bool sl_cidr_list_contains(const struct sl_cidr_list *list, const char *addr)
+{
+	unsigned char a[16];
+	size_t i;
+
+	if (!addr || sl_ip_parse(addr, strlen(addr), a))
+		return false;
+	for (i = 0; i < list->count; i++)
+		if (cidr_contains(&list->nets[i], a))
+			return true;
+	return false;
+}
+
+void sl_cidr_list_release(struct sl_cidr_list *list)
+{
+	free(list->nets);
+	list->nets = NULL;
+	list->count = 0;
+}

@@ -1,0 +1,47 @@
+/* net.h - IP addresses and CIDR lists (trusted proxies) */
+#ifndef SL_NET_H
+#define SL_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* One network: an IPv4 address is held as ::ffff:a.b.c.d. */
+struct sl_cidr {
+	unsigned char addr[16];
+	unsigned int bits;	/* prefix length over the 128-bit form */
+};
+
+/* A list of networks, owned by whoever holds it. */
+struct sl_cidr_list {
+	struct sl_cidr *nets;
+	size_t count;
+};
+
+/*
+ * Parse "a.b.c.d[/n]" or "v6[/n]" into net (no prefix: a single host).
+ * Returns 0 or -EINVAL.
+ */
+int sl_cidr_parse(const char *text, struct sl_cidr *net);
+
+/*
+ * Parse a comma-separated list of networks into list (appended).
+ * On -EINVAL, *bad points at the first entry that is not a network.
+ * Returns 0, -EINVAL or -ENOMEM.
+ */
+int sl_cidr_list_parse(const char *text, struct sl_cidr_list *list,
+		       const char **bad);
+
+/* True when the textual address addr lies in one of the list's networks. */
+bool sl_cidr_list_contains(const struct sl_cidr_list *list, const char *addr);
+
+/* Free the list's storage. */
+void sl_cidr_list_release(struct sl_cidr_list *list);
+
+/*
+ * Parse an IPv4 or IPv6 address (no prefix, optionally in [brackets] for
+ * v6, optionally with a :port after a v4 address or brackets) into its
+ * 16-byte form. Returns 0 or -EINVAL.
+ */
+int sl_ip_parse(const char *text, size_t len, unsigned char addr[16]);
+
+#endif /* SL_NET_H */

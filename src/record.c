@@ -1,0 +1,225 @@
+/* record.c - events and the Kafka records they become */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "record.h"
+
+static const char *const id_names[SL_ID_COUNT] = {
+	[SL_ID_DEVICE] = "device",
+	[SL_ID_USER] = "user",
+	[SL_ID_PROFILE] = "profile",
+	[SL_ID_SESSION] = "session",
+};
+
+int sl_json_put_text(struct sl_buf *b, const char *name, const void *s,
+		     size_t len)
+{
+	int rc;
+
+	if (sl_utf8_is_valid(s, len)) {
+		rc = sl_buf_printf(b, "\"%s\":", name);
+		return rc ? rc : sl_buf_json_str(b, s, len);
+	}
+	rc = sl_buf_printf(b, "\"%s_b64\":\"", name);
+	if (!rc)
+		rc = sl_base64_encode(s, len, b);
+	return rc ? rc : sl_buf_append(b, "\"", 1);
+}
+
+/* ,"name":"value" or ,"name":null */
+static int put_opt(struct sl_buf *b, const char *name, const char *v)
+{
+	int rc = sl_buf_printf(b, ",");
+
+	if (rc)
+		return rc;
+	if (!v)
+		return sl_buf_printf(b, "\"%s\":null", name);
+	return sl_json_put_text(b, name, v, strlen(v));
+}
+
+static int put_json(struct sl_buf *b, const char *name, const cJSON *item)
+{
+	char *text;
+	int rc;
+
+	if (!item)
+		return 0;
+	text = cJSON_PrintUnformatted(item);
+	if (!text)
+		return -ENOMEM;
+	rc = sl_buf_printf(b, ",\"%s\":", name);
+	if (!rc)
+		rc = sl_buf_puts(b, text);
+	cJSON_free(text);
+	return rc;
+}
+
+static int put_enrichment(struct sl_buf *b, const struct sl_enrichment *en)
+{
+	int rc = sl_buf_printf(b, ",\"received_at\":%" PRId64, en->received_at);
+
+	if (!rc)
+		rc = put_opt(b, "ip", en->ip);
+	if (!rc)
+		rc = put_opt(b, "user_agent", en->user_agent);
+	if (!rc)
+		rc = put_opt(b, "request_id", en->request_id);
+	return rc;
+}
+
+static void add_header(struct sl_record *rec, const char *name,
+		       const char *value)
+{
+	if (value && rec->nheaders < SL_MAX_HEADERS) {
+		rec->headers[rec->nheaders].name = name;
+		rec->headers[rec->nheaders].value = value;
+		rec->nheaders++;
+	}
+}
+
+int sl_record_encode(struct sl_record *rec, const struct sl_event *ev,
+		     const struct sl_enrichment *en, const char *default_topic)
+{
+	struct sl_buf *b = &rec->value;
+	int rc, i;
+
+	memset(rec, 0, sizeof(*rec));
+	rec->topic = ev->topic ? ev->topic : default_topic;
+	for (i = 0; i < SL_ID_COUNT && !rec->key; i++)
+		rec->key = ev->ids[i];
+	add_header(rec, "protocol", ev->protocol);
+	add_header(rec, "source", ev->source);
+	add_header(rec, "event_type", ev->event_type);
+	add_header(rec, "request_id", en->request_id);
+
+	rc = sl_buf_puts(b, "{\"v\":1");
+	if (!rc)
+		rc = put_opt(b, "event_id", ev->event_id);
+	if (!rc)
+		rc = put_opt(b, "event_type", ev->event_type);
+	if (!rc)
+		rc = ev->has_event_ts ?
+		     sl_buf_printf(b, ",\"event_ts\":%" PRId64, ev->event_ts) :
+		     sl_buf_puts(b, ",\"event_ts\":null");
+	if (!rc)
+		rc = sl_buf_printf(b, ",\"received_at\":%" PRId64,
+				   en->received_at);
+	if (!rc)
+		rc = put_opt(b, "protocol", ev->protocol);
+	if (!rc)
+		rc = put_opt(b, "source", ev->source);
+	if (!rc)
+		rc = sl_buf_puts(b, ",\"ids\":{");
+	for (i = 0; i < SL_ID_COUNT && !rc; i++) {
+		if (i)
+			rc = sl_buf_puts(b, ",");
+		if (!rc)
+			rc = sl_buf_printf(b, "\"%s\":", id_names[i]);
+		if (!rc)
+			rc = ev->ids[i] ?
+			     sl_buf_json_str(b, ev->ids[i], strlen(ev->ids[i])) :
+			     sl_buf_puts(b, "null");
+	}
+	if (!rc)
+		rc = sl_buf_puts(b, "}");
+	if (!rc)
+		rc = put_opt(b, "ip", en->ip);
+	if (!rc)
+		rc = put_opt(b, "user_agent", en->user_agent);
+	if (!rc)
+		rc = put_opt(b, "request_id", en->request_id);
+	if (!rc)
+		rc = put_json(b, "meta", ev->meta);
+	if (!rc)
+		rc = put_json(b, "data", ev->data);
+	if (!rc)
+		rc = sl_buf_puts(b, "}");
+	if (rc)
+		sl_record_release(rec);
+	return rc;
+}
+
+int sl_record_encode_bad(struct sl_record *rec, const struct sl_rejection *rj,
+			 const struct sl_enrichment *en, const char *bad_topic)
+{
+	struct sl_buf *b = &rec->value;
+	int rc;
+
+	memset(rec, 0, sizeof(*rec));
+	rec->topic = bad_topic;
+	add_header(rec, "protocol", rj->protocol);
+	add_header(rec, "source", rj->source);
+	add_header(rec, "reason", rj->reason);
+	add_header(rec, "request_id", en->request_id);
+
+	rc = sl_buf_printf(b, "{\"v\":1,\"status\":%d", rj->status);
+	if (!rc)
+		rc = put_opt(b, "reason", rj->reason);
+	if (!rc)
+		rc = put_opt(b, "protocol", rj->protocol);
+	if (!rc)
+		rc = put_opt(b, "source", rj->source);
+	if (!rc)
+		rc = put_enrichment(b, en);
+	if (!rc)
+		rc = put_opt(b, "method", rj->method);
+	if (!rc)
+		rc = put_opt(b, "path", rj->path);
+	if (!rc)
+		rc = put_opt(b, "query", rj->query);
+	if (!rc && rj->body) {
+		rc = sl_buf_puts(b, ",");
+		if (!rc)
+			rc = sl_json_put_text(b, "body", rj->body,
+					      rj->body_len);
+	}
+	if (!rc)
+		rc = sl_buf_puts(b, "}");
+	if (rc)
+		sl_record_release(rec);
+	return rc;
+}
+
+int sl_record_to_line(const struct sl_record *rec, struct sl_buf *line)
+{
+	size_t i;
+	int rc;
+
+	rc = sl_buf_puts(line, "{\"topic\":");
+	if (!rc)
+		rc = sl_buf_json_str(line, rec->topic, strlen(rec->topic));
+	if (!rc)
+		rc = sl_buf_puts(line, ",\"key\":");
+	if (!rc)
+		rc = rec->key ? sl_buf_json_str(line, rec->key, strlen(rec->key)) :
+		     sl_buf_puts(line, "null");
+	if (!rc)
+		rc = sl_buf_puts(line, ",\"headers\":{");
+	for (i = 0; i < rec->nheaders && !rc; i++) {
+		if (i)
+			rc = sl_buf_puts(line, ",");
+		if (!rc)
+			rc = sl_json_put_text(line, rec->headers[i].name,
+					      rec->headers[i].value,
+					      strlen(rec->headers[i].value));
+	}
+	if (!rc)
+		rc = sl_buf_puts(line, "},");
+	if (!rc)
+		rc = sl_json_put_text(line, "value", rec->value.data,
+				      rec->value.len);
+	if (!rc)
+		rc = sl_buf_puts(line, "}\n");
+	return rc;
+}
+
+void sl_record_release(struct sl_record *rec)
+{
+	sl_buf_release(&rec->value);
+}

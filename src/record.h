@@ -1,0 +1,112 @@
+/* record.h - events and the Kafka records they become */
+#ifndef SL_RECORD_H
+#define SL_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "buf.h"
+
+/* The identities an event may carry, in key-preference order. */
+enum sl_id {
+	SL_ID_DEVICE,
+	SL_ID_USER,
+	SL_ID_PROFILE,
+	SL_ID_SESSION,
+	SL_ID_COUNT,
+};
+
+/*
+ * One decoded event, as an adapter hands it to the core. Every pointer is
+ * borrowed and must live until the event has been encoded.
+ */
+struct sl_event {
+	const char *protocol;		/* "beacon", "clickstream", ... */
+	const char *source;		/* app/datasource/source id or NULL */
+	const char *event_type;
+	const char *event_id;		/* NULL: the core generates one */
+	int64_t event_ts;		/* client time, Unix ms */
+	int has_event_ts;		/* 0: event_ts is null */
+	const char *ids[SL_ID_COUNT];	/* NULL where the format has none */
+	const char *topic;		/* NULL: kafka.topic */
+	const cJSON *data;		/* the event as sent */
+	const cJSON *meta;		/* request-level extras or NULL */
+};
+
+/* What the core adds to every record: see enrich.h. */
+struct sl_enrichment {
+	int64_t received_at;		/* Unix ms */
+	const char *ip;			/* client address or NULL */
+	const char *user_agent;		/* or NULL */
+	const char *request_id;
+};
+
+#define SL_MAX_HEADERS 6
+
+struct sl_header {
+	const char *name;
+	const char *value;		/* borrowed, NUL-terminated */
+};
+
+/* One Kafka record. Strings are borrowed from the event it was made of;
+ * value is owned and freed by sl_record_release(). */
+struct sl_record {
+	const char *topic;
+	const char *key;		/* NULL: no key (any partition) */
+	struct sl_header headers[SL_MAX_HEADERS];
+	size_t nheaders;
+	struct sl_buf value;
+};
+
+/*
+ * Encode ev as the canonical envelope (the README's "The Kafka record"):
+ * value {"v":1,"event_id",...,"data":{...}}, key the first identity the
+ * event carries, headers protocol/source/event_type/request_id, topic
+ * ev->topic or default_topic. event_id must be set by now.
+ * Returns 0 or -ENOMEM.
+ */
+int sl_record_encode(struct sl_record *rec, const struct sl_event *ev,
+		     const struct sl_enrichment *en, const char *default_topic);
+
+/* What the core knows of a rejected request or event. */
+struct sl_rejection {
+	const char *protocol;
+	const char *source;		/* NULL when not known */
+	const char *reason;		/* one line */
+	int status;			/* HTTP status the client got */
+	const char *method;
+	const char *path;
+	const char *query;
+	const void *body;		/* NULL when not read */
+	size_t body_len;
+};
+
+/*
+ * Encode a rejection for the bad-events topic: value {"v":1,"reason",
+ * "status",...,"body":"text"} (or "body_b64" when the body is not UTF-8
+ * text), header "reason" besides the usual ones. Returns 0 or -ENOMEM.
+ */
+int sl_record_encode_bad(struct sl_record *rec, const struct sl_rejection *rj,
+			 const struct sl_enrichment *en, const char *bad_topic);
+
+/*
+ * Append rec as one spool line (the README's "Spool"):
+ * {"topic":…,"key":…|null,"headers":{…},"value":"…"}\n
+ * Returns 0 or -ENOMEM.
+ */
+int sl_record_to_line(const struct sl_record *rec, struct sl_buf *line);
+
+/* Free the value. */
+void sl_record_release(struct sl_record *rec);
+
+/*
+ * Append "name":<s as a JSON string> when s is valid UTF-8, otherwise
+ * "name_b64":<base64 of s>, so that no client byte is lost or turns the
+ * record into invalid JSON. Returns 0 or -ENOMEM.
+ */
+int sl_json_put_text(struct sl_buf *b, const char *name, const void *s,
+		     size_t len);
+
+#endif /* SL_RECORD_H */

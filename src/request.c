@@ -1,0 +1,194 @@
+/* request.c - one HTTP request as the web server hands it over */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "request.h"
+
+const char *sl_request_param(const struct sl_request *req, const char *name)
+{
+	return req->tp->param(req->io, name);
+}
+
+static long long parse_length(const char *v)
+{
+	long long n = 0;
+
+	if (!v)
+		return -1;
+	if (!*v)
+		return -2;
+	for (; *v; v++) {
+		if (*v < '0' || *v > '9' || n > (LLONG_MAX - 9) / 10)
+			return -2;
+		n = n * 10 + (*v - '0');
+	}
+	return n;
+}
+
+int sl_request_init(struct sl_request *req, const struct sl_transport *tp,
+		    void *io)
+{
+	const char *path, *uri;
+	size_t len;
+
+	memset(req, 0, sizeof(*req));
+	req->tp = tp;
+	req->io = io;
+	req->method = sl_request_param(req, "REQUEST_METHOD");
+	if (!req->method || !*req->method)
+		req->method = "GET";
+	req->query = sl_request_param(req, "QUERY_STRING");
+	if (!req->query)
+		req->query = "";
+	req->content_type = sl_request_param(req, "CONTENT_TYPE");
+	req->user_agent = sl_request_param(req, "HTTP_USER_AGENT");
+	req->remote_addr = sl_request_param(req, "REMOTE_ADDR");
+	req->content_length =
+		parse_length(sl_request_param(req, "CONTENT_LENGTH"));
+
+	path = sl_request_param(req, "PATH_INFO");
+	if (path && *path) {
+		len = strlen(path);
+	} else if ((uri = sl_request_param(req, "REQUEST_URI")) && *uri) {
+		path = uri;
+		len = strcspn(uri, "?#");
+	} else {
+		path = sl_request_param(req, "SCRIPT_NAME");
+		if (!path || !*path)
+			path = "/";
+		len = strlen(path);
+	}
+	req->path = strndup(path, len);
+	return req->path ? 0 : -ENOMEM;
+}
+
+int sl_request_read_body(struct sl_request *req, size_t max)
+{
+	size_t want;
+
+	if (req->content_length == -1)
+		return -ENODATA;
+	if (req->content_length < 0)
+		return -EINVAL;
+	if ((unsigned long long)req->content_length > max)
+		return -E2BIG;
+	want = (size_t)req->content_length;
+	if (sl_buf_reserve(&req->body, want))
+		return -ENOMEM;
+	while (req->body.len < want) {
+		ssize_t n = req->tp->read(req->io, req->body.data + req->body.len,
+					  want - req->body.len);
+		if (n < 0)
+			return -EIO;
+		if (n == 0)
+			return -EPIPE;
+		req->body.len += (size_t)n;
+	}
+	req->body.data[req->body.len] = '\0';
+	return 0;
+}
+
+void sl_request_release(struct sl_request *req)
+{
+	free(req->path);
+	req->path = NULL;
+	sl_buf_release(&req->body);
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decode s[0..len) into out. */
+static int decode_component(const char *s, size_t len, struct sl_buf *out)
+{
+	size_t i;
+
+	if (sl_buf_reserve(out, len))
+		return -ENOMEM;
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c == '+') {
+			c = ' ';
+		} else if (c == '%') {
+			int hi, lo;
+
+			if (i + 2 >= len)
+				return -EINVAL;
+			hi = hexval(s[i + 1]);
+			lo = hexval(s[i + 2]);
+			if (hi < 0 || lo < 0)
+				return -EINVAL;
+			c = (char)(hi << 4 | lo);
+			i += 2;
+		}
+		out->data[out->len++] = c;
+	}
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+int sl_query_next(const char **cursor, struct sl_buf *name,
+		  struct sl_buf *value)
+{
+	const char *p = *cursor, *amp, *eq;
+	size_t len;
+	int rc;
+
+	while (*p == '&')
+		p++;
+	if (!*p) {
+		*cursor = p;
+		return 0;
+	}
+	len = strcspn(p, "&");
+	amp = p + len;
+	eq = memchr(p, '=', len);
+	sl_buf_reset(name);
+	sl_buf_reset(value);
+	rc = decode_component(p, eq ? (size_t)(eq - p) : len, name);
+	if (!rc && eq)
+		rc = decode_component(eq + 1, (size_t)(amp - eq - 1), value);
+	if (!rc && !value->data)
+		rc = sl_buf_append(value, "", 0);
+	*cursor = amp;
+	return rc ? rc : 1;
+}
+
+int sl_query_get(const char *query, const char *name, struct sl_buf *value)
+{
+	size_t nlen = strlen(name);
+	const char *p = query;
+
+	/* Names are matched undecoded: the parameters Sluice looks up are
+	 * plain ASCII, so only the value needs decoding. */
+	while (*p) {
+		size_t len = strcspn(p, "&");
+
+		if (len >= nlen && !strncmp(p, name, nlen) &&
+		    (len == nlen || p[nlen] == '=')) {
+			const char *v = p + nlen + (len > nlen);
+			int rc;
+
+			sl_buf_reset(value);
+			rc = decode_component(v, len - (size_t)(v - p), value);
+			return rc ? rc : 1;
+		}
+		p += len;
+		if (*p == '&')
+			p++;
+	}
+	return 0;
+}

@@ -1,0 +1,82 @@
+/* request.h - one HTTP request as the web server hands it over */
+#ifndef SL_REQUEST_H
+#define SL_REQUEST_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "buf.h"
+
+/*
+ * How the core talks to its transport (CGI stdio, a FastCGI request, a
+ * test). The core never calls getenv() or reads stdin itself.
+ */
+struct sl_transport {
+	/* The CGI variable name (REQUEST_METHOD, HTTP_USER_AGENT, ...), or
+	 * NULL. The string must stay valid until the request is finished. */
+	const char *(*param)(void *io, const char *name);
+	/* Read up to len body bytes: the count, 0 at the end, -1 on error. */
+	ssize_t (*read)(void *io, void *buf, size_t len);
+	/* Write all len bytes of the response: 0, or -1 on error. */
+	int (*write)(void *io, const void *buf, size_t len);
+};
+
+/* What the core knows of the request. Borrowed strings live as long as
+ * the transport's request; owned ones are freed by sl_request_release(). */
+struct sl_request {
+	const struct sl_transport *tp;
+	void *io;
+	const char *method;		/* REQUEST_METHOD, "GET" if absent */
+	char *path;			/* route path (owned), see below */
+	const char *query;		/* QUERY_STRING, "" if absent */
+	const char *content_type;	/* CONTENT_TYPE or NULL */
+	const char *user_agent;		/* HTTP_USER_AGENT or NULL */
+	const char *remote_addr;	/* REMOTE_ADDR or NULL */
+	long long content_length;	/* -1 absent, -2 not a number */
+	char id[17];			/* request id, 16 hex digits */
+	int64_t received_ms;		/* when the core took it, Unix ms */
+	struct sl_buf body;		/* after sl_request_read_body() */
+};
+
+/*
+ * Fill req from the transport's CGI variables. The route path is
+ * PATH_INFO when the server set one (a script mounted under a prefix:
+ * /cgi-bin/sluice.cgi/collect), otherwise the path part of REQUEST_URI
+ * (a script mounted at the root or reached through a rewrite), otherwise
+ * SCRIPT_NAME. Returns 0 or -ENOMEM.
+ */
+int sl_request_init(struct sl_request *req, const struct sl_transport *tp,
+		    void *io);
+
+/* A CGI variable (e.g. "HTTP_COOKIE"), or NULL. */
+const char *sl_request_param(const struct sl_request *req, const char *name);
+
+/*
+ * Read the body into req->body, at most max bytes. Decides from
+ * CONTENT_LENGTH before reading anything. Returns 0; -E2BIG when the body
+ * is longer than max (nothing or only max bytes read); -ENODATA when
+ * CONTENT_LENGTH is absent; -EINVAL when it is not a number; -EPIPE when
+ * the body ends before CONTENT_LENGTH bytes; -EIO on a read error.
+ */
+int sl_request_read_body(struct sl_request *req, size_t max);
+
+/* Free what sl_request_init() and sl_request_read_body() allocated. */
+void sl_request_release(struct sl_request *req);
+
+/*
+ * Walk a query string: on each call decode the next name=value pair
+ * (percent-decoding, '+' as space) into name and value (reset first) and
+ * advance *cursor. Returns 1 for a pair, 0 at the end, -EINVAL for a bad
+ * %-escape, -ENOMEM.
+ */
+int sl_query_next(const char **cursor, struct sl_buf *name,
+		  struct sl_buf *value);
+
+/*
+ * Find the first parameter called name in query and decode its value into
+ * value (reset first). Returns 1 when found, 0 when absent, -EINVAL for a
+ * bad %-escape in the query, -ENOMEM.
+ */
+int sl_query_get(const char *query, const char *name, struct sl_buf *value);
+
+#endif /* SL_REQUEST_H */

@@ -1,0 +1,75 @@
+/* response.c - the answer an adapter builds and the entry sends */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "response.h"
+
+const char *sl_status_text(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 411: return "Length Required";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Entity";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	default: return "Unknown";
+	}
+}
+
+int sl_response_set(struct sl_response *resp, int status,
+		    const char *content_type, const void *body, size_t len)
+{
+	resp->status = status;
+	resp->content_type = content_type;
+	sl_buf_reset(&resp->body);
+	return sl_buf_append(&resp->body, body, len);
+}
+
+int sl_response_header(struct sl_response *resp, const char *name,
+		       const char *value)
+{
+	if (strpbrk(name, "\r\n") || strpbrk(value, "\r\n"))
+		return -EINVAL;
+	return sl_buf_printf(&resp->headers, "%s: %s\r\n", name, value);
+}
+
+int sl_response_send(const struct sl_response *resp,
+		     const struct sl_transport *tp, void *io)
+{
+	struct sl_buf head = { 0 };
+	int status = resp->status ? resp->status : 500;
+	int rc;
+
+	rc = sl_buf_printf(&head, "Status: %d %s\r\n", status,
+			   sl_status_text(status));
+	if (!rc && resp->content_type)
+		rc = sl_buf_printf(&head, "Content-Type: %s\r\n",
+				   resp->content_type);
+	if (!rc)
+		rc = sl_buf_printf(&head, "Content-Length: %zu\r\n%.*s\r\n",
+				   resp->body.len, (int)resp->headers.len,
+				   resp->headers.data ? resp->headers.data : "");
+	if (!rc && resp->body.len)
+		rc = sl_buf_append(&head, resp->body.data, resp->body.len);
+	if (!rc && tp->write(io, head.data, head.len))
+		rc = -EIO;
+	sl_buf_release(&head);
+	return rc ? -EIO : 0;
+}
+
+void sl_response_release(struct sl_response *resp)
+{
+	sl_buf_release(&resp->headers);
+	sl_buf_release(&resp->body);
+}

@@ -1,0 +1,38 @@
+/* response.h - the answer an adapter builds and the entry sends */
+#ifndef SL_RESPONSE_H
+#define SL_RESPONSE_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "request.h"
+
+struct sl_response {
+	int status;			/* HTTP status, 0 until set */
+	const char *content_type;	/* static string or NULL (no body) */
+	struct sl_buf headers;		/* extra "Name: value\r\n" lines */
+	struct sl_buf body;
+};
+
+/* Set status, content type (static, may be NULL) and body (copied). */
+int sl_response_set(struct sl_response *resp, int status,
+		    const char *content_type, const void *body, size_t len);
+
+/* Add one header line; name and value must not hold CR or LF. */
+int sl_response_header(struct sl_response *resp, const char *name,
+		       const char *value);
+
+/*
+ * Write the response as a CGI response (Status line, headers, blank line,
+ * body) through the transport. Returns 0 or -EIO.
+ */
+int sl_response_send(const struct sl_response *resp,
+		     const struct sl_transport *tp, void *io);
+
+/* The reason phrase for an HTTP status ("OK", "Payload Too Large"). */
+const char *sl_status_text(int status);
+
+/* Free the headers and body. */
+void sl_response_release(struct sl_response *resp);
+
+#endif /* SL_RESPONSE_H */

@@ -1,0 +1,167 @@
+/* spool.c - append-only JSON-lines files that hold records for later */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "spool.h"
+
+struct sl_spool {
+	char *dir;
+	char *current;		/* dir/current.jsonl */
+	int fd;			/* open on current, or -1 */
+	uint64_t rotate_bytes;
+	bool fsync;
+	unsigned long seq;	/* closed files made by this process */
+};
+
+int sl_spool_open(const char *dir, uint64_t rotate_bytes, bool fsync,
+		  struct sl_spool **out)
+{
+	struct sl_spool *sp;
+	size_t len = strlen(dir);
+
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return -errno;
+	if (access(dir, W_OK | X_OK))
+		return -errno;
+	sp = calloc(1, sizeof(*sp));
+	if (!sp)
+		return -ENOMEM;
+	sp->dir = strdup(dir);
+	sp->current = malloc(len + sizeof(SL_SPOOL_CURRENT) + 1);
+	if (!sp->dir || !sp->current) {
+		sl_spool_close(sp);
+		return -ENOMEM;
+	}
+	snprintf(sp->current, len + sizeof(SL_SPOOL_CURRENT) + 1, "%s/%s",
+		 dir, SL_SPOOL_CURRENT);
+	sp->fd = -1;
+	sp->rotate_bytes = rotate_bytes;
+	sp->fsync = fsync;
+	*out = sp;
+	return 0;
+}
+
+/* Open and lock the file now named current. Another process may rename
+ * it between our open and our lock: then the inode behind the name has
+ * changed and we open again. Returns 0 with st filled, or -errno. */
+static int lock_current(struct sl_spool *sp, struct stat *st)
+{
+	int tries;
+
+	for (tries = 0; tries < 8; tries++) {
+		struct stat named;
+
+		if (sp->fd < 0) {
+			sp->fd = open(sp->current,
+				      O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC,
+				      0600);
+			if (sp->fd < 0)
+				return -errno;
+		}
+		if (flock(sp->fd, LOCK_EX))
+			return -errno;
+		if (fstat(sp->fd, st))
+			return -errno;
+		if (stat(sp->current, &named) == 0 &&
+		    named.st_ino == st->st_ino && named.st_dev == st->st_dev)
+			return 0;
+		flock(sp->fd, LOCK_UN);
+		close(sp->fd);
+		sp->fd = -1;
+	}
+	return -EAGAIN;
+}
+
+/* True when the file's last byte is not a newline (a torn line). The
+ * file is opened O_RDWR for this one read. */
+static bool ends_torn(int fd, off_t size)
+{
+	char last;
+
+	return size > 0 && pread(fd, &last, 1, size - 1) == 1 && last != '\n';
+}
+
+/* Rename the locked current file to a closed spool file. */
+static void rotate(struct sl_spool *sp)
+{
+	char name[PATH_MAX];
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(name, sizeof(name), "%s/spool-%lld%03ld-%ld-%lu.jsonl",
+		 sp->dir, (long long)ts.tv_sec, ts.tv_nsec / 1000000,
+		 (long)getpid(), sp->seq++);
+	/* A failed rename leaves the file current: it only grows longer. */
+	(void)rename(sp->current, name);
+}
+
+static ssize_t write_all(int fd, const char *p, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write(fd, p + done, len - done);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -ENOSPC;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+int sl_spool_append(struct sl_spool *sp, const void *lines, size_t len)
+{
+	struct stat st;
+	int rc;
+
+	rc = lock_current(sp, &st);
+	if (rc) {
+		if (sp->fd >= 0) {
+			close(sp->fd);
+			sp->fd = -1;
+		}
+		return rc;
+	}
+	if (ends_torn(sp->fd, st.st_size))
+		rc = (int)write_all(sp->fd, "\n", 1);
+	if (!rc)
+		rc = (int)write_all(sp->fd, lines, len);
+	if (!rc && sp->fsync && fdatasync(sp->fd))
+		rc = -errno;
+	if (rc) {
+		/* Take back whatever part of the batch reached the file. */
+		if (ftruncate(sp->fd, st.st_size)) {
+			/* The torn tail is closed off by the next append. */
+		}
+	} else if ((uint64_t)st.st_size + len >= sp->rotate_bytes) {
+		rotate(sp);
+	}
+	flock(sp->fd, LOCK_UN);
+	return rc;
+}
+
+void sl_spool_close(struct sl_spool *sp)
+{
+	if (!sp)
+		return;
+	if (sp->fd >= 0)
+		close(sp->fd);
+	free(sp->dir);
+	free(sp->current);
+	free(sp);
+}

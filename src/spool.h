@@ -1,0 +1,37 @@
+/* spool.h - append-only JSON-lines files that hold records for later */
+#ifndef SL_SPOOL_H
+#define SL_SPOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The file writers append to; closed files are renamed away from it. */
+#define SL_SPOOL_CURRENT "current.jsonl"
+
+struct sl_spool;
+
+/*
+ * Open the spool in dir (created 0700 if missing). Files are created
+ * 0600. Once the current file reaches rotate_bytes it is closed: renamed
+ * to spool-<ms>-<pid>-<n>.jsonl, ready for the relay. With fsync, every
+ * append is followed by fdatasync(2). Returns 0 and *out, or a negative
+ * errno (the directory cannot be made or written).
+ */
+int sl_spool_open(const char *dir, uint64_t rotate_bytes, bool fsync,
+		  struct sl_spool **out);
+
+/*
+ * Append len bytes of whole lines (each ending in '\n') to the current
+ * file in one write under an exclusive lock, so lines from concurrent
+ * processes never interleave. A short write (disk full, file size limit)
+ * is cut back off, so the file never keeps half a batch; a torn line left
+ * by a writer that died mid-write is closed off before new lines follow.
+ * Returns 0 or a negative errno (-ENOSPC, -EFBIG, -EACCES, ...).
+ */
+int sl_spool_append(struct sl_spool *sp, const void *lines, size_t len);
+
+/* Close the file and free sp. NULL is allowed. */
+void sl_spool_close(struct sl_spool *sp);
+
+#endif /* SL_SPOOL_H */

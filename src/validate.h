@@ -1,0 +1,42 @@
+/* validate.h - limits and types that hold for every wire format */
+#ifndef SL_VALIDATE_H
+#define SL_VALIDATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+/* JSON nesting allowed in any body (PROTOCOLS.md: at most 64). */
+#define SL_MAX_DEPTH 64
+
+/* Longest event id or event type, in bytes. */
+#define SL_MAX_ID_LEN 256
+
+/*
+ * Parse a JSON document of len bytes (text must be followed by a NUL
+ * byte, as struct sl_buf guarantees). Checks before parsing that it is
+ * valid UTF-8 with no NUL byte, that no string holds an escaped NUL
+ * (\u0000), and that arrays and objects nest at most SL_MAX_DEPTH deep.
+ * Returns the tree (free with cJSON_Delete) or NULL with *why set to a
+ * static one-line reason.
+ */
+cJSON *sl_json_parse(const char *text, size_t len, const char **why);
+
+/*
+ * The string member name of obj. Returns 0 and sets *out (borrowed from
+ * obj, NULL when absent and !required); -ENOENT when required and absent;
+ * -EINVAL when present but not a string, empty, or longer than max bytes.
+ */
+int sl_json_get_string(const cJSON *obj, const char *name, bool required,
+		       size_t max, const char **out);
+
+/*
+ * The member name of obj as an integer: a JSON number with no fraction
+ * within +-2^53. Returns 0 with *out set, -ENOENT when absent, -EINVAL
+ * otherwise (1e400, 1.5, "12").
+ */
+int sl_json_get_int(const cJSON *obj, const char *name, int64_t *out);
+
+#endif /* SL_VALIDATE_H */

@@ -1,0 +1,140 @@
+# common.bash - helpers shared by the bats suites. Load with
+#   load helpers/common
+#
+#   sl_bin NAME            path of a built program: sluice, sluice.cgi, sluice.fcgi
+#   write_config [LINE...] write $CONF: spool in $SPOOL, app test_release,
+#                          then each LINE (more keys or sections)
+#   cgi METHOD PATH [QUERY] [NAME=VALUE...]
+#                          run sluice.cgi once as a web server would: CGI
+#                          variables from the arguments, body from $BODY_FILE
+#                          (CONTENT_LENGTH its size unless given). Sets
+#                          cgi_status, cgi_headers, cgi_log and writes the
+#                          body to $CGI_BODY. Fails when the program does not
+#                          exit 0 or a sanitizer reported anything. With
+#                          CGI_FSIZE=N the program may write files of at
+#                          most N bytes (a disk that fills up).
+#   header NAME            value of a header of the last cgi response
+#   body_text              the last cgi response body
+#   spool_records          every spool line ($SPOOL/*.jsonl), in order
+#   spool_values TOPIC     the record values (JSON) for TOPIC, one per line
+#   no_sanitizer_report FILE   fail when FILE holds a sanitizer report
+#
+# Environment from `make check`: SLUICE_BUILDDIR, SLUICE_SRCDIR and, in a
+# sanitizer build, SLUICE_SANITIZERS=1.
+
+: "${SLUICE_BUILDDIR:?run the suites with make check}"
+: "${SLUICE_SRCDIR:=$SLUICE_BUILDDIR}"
+
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=86"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=87"
+
+sl_bin()
+{
+	case "$1" in
+	sluice) echo "$SLUICE_BUILDDIR/src/sluice" ;;
+	sluice.cgi) echo "$SLUICE_BUILDDIR/cgi-bin/sluice.cgi" ;;
+	sluice.fcgi) echo "$SLUICE_BUILDDIR/fcgi/sluice.fcgi" ;;
+	*) echo "sl_bin: unknown program $1" >&2; return 1 ;;
+	esac
+}
+
+sl_common_setup()
+{
+	SPOOL="$BATS_TEST_TMPDIR/spool"
+	CONF="$BATS_TEST_TMPDIR/sluice.conf"
+	CGI_BODY="$BATS_TEST_TMPDIR/cgi-body"
+	BODY_FILE=""
+}
+
+write_config()
+{
+	{
+		printf '[spool]\ndir = %s\n' "$SPOOL"
+		printf '[app test_release]\n'
+		[ $# -eq 0 ] || printf '%s\n' "$@"
+	} >"$CONF"
+}
+
+no_sanitizer_report()
+{
+	if grep -qE 'AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:' "$1"; then
+		echo "sanitizer report in $1:" >&2
+		cat "$1" >&2
+		return 1
+	fi
+}
+
+cgi()
+{
+	local method="$1" path="$2" query="${3-}" out err rc
+	local -a vars=()
+
+	shift 2
+	[ $# -gt 0 ] && shift
+	out="$BATS_TEST_TMPDIR/cgi-out"
+	err="$BATS_TEST_TMPDIR/cgi-err"
+	vars=(PATH="$PATH" SLUICE_CONFIG="$CONF"
+		ASAN_OPTIONS="$ASAN_OPTIONS" UBSAN_OPTIONS="$UBSAN_OPTIONS"
+		GATEWAY_INTERFACE=CGI/1.1 SERVER_PROTOCOL=HTTP/1.1
+		REQUEST_METHOD="$method" SCRIPT_NAME=/cgi-bin/sluice.cgi
+		PATH_INFO="$path" QUERY_STRING="$query"
+		REQUEST_URI="/cgi-bin/sluice.cgi$path${query:+?$query}"
+		REMOTE_ADDR=203.0.113.7)
+	if [ -n "$BODY_FILE" ]; then
+		vars+=(CONTENT_LENGTH="$(stat -c %s "$BODY_FILE")"
+			CONTENT_TYPE=application/json)
+	fi
+	vars+=("$@")
+	rc=0
+	${CGI_FSIZE:+prlimit --fsize="$CGI_FSIZE"} \
+	env -i "${vars[@]}" "$(sl_bin sluice.cgi)" \
+		<"${BODY_FILE:-/dev/null}" >"$out" 2>"$err" || rc=$?
+	cgi_log=$(cat "$err")
+	no_sanitizer_report "$err" || return 1
+	if [ "$rc" -ne 0 ]; then
+		echo "sluice.cgi exited $rc; stderr: $cgi_log" >&2
+		return 1
+	fi
+	# Split the CGI response at the blank line.
+	cgi_headers=$(perl -0777 -ne 'print $1 if /\A(.*?)\r\n\r\n/s' "$out")
+	perl -0777 -ne 'print $1 if /\A.*?\r\n\r\n(.*)\z/s' "$out" >"$CGI_BODY"
+	cgi_status=$(printf '%s\n' "$cgi_headers" |
+		sed -n 's/^Status: \([0-9]*\).*/\1/p' | tr -d '\r')
+}
+
+header()
+{
+	printf '%s\n' "$cgi_headers" | tr -d '\r' |
+		sed -n "s/^$1: //Ip" | head -n 1
+}
+
+body_text()
+{
+	cat "$CGI_BODY"
+}
+
+spool_records()
+{
+	local f
+
+	# Closed files first (oldest first), then the one being written.
+	for f in $(ls "$SPOOL"/spool-*.jsonl 2>/dev/null | sort) \
+		"$SPOOL/current.jsonl"; do
+		[ -f "$f" ] && cat "$f"
+	done
+	return 0
+}
+
+spool_values()
+{
+	spool_records | jq -c --arg t "$1" 'select(.topic == $t) | .value | fromjson'
+}
+
+# Fail with a message unless $1 equals $2.
+assert_eq()
+{
+	if [ "$1" != "$2" ]; then
+		printf 'expected: %s\n     got: %s\n' "$2" "$1" >&2
+		return 1
+	fi
+}

@@ -1,0 +1,35 @@
+# deps.sh - the Debian 12 packages Sluice needs; sourced, not run.
+#
+#   sl_install_deps build   compilers, autotools, libraries
+#   sl_install_deps run     build + lighttpd and curl
+#   sl_install_deps test    run + bats, jq, kcat, spawn-fcgi
+#
+# Installs only what is missing, so a second run costs nothing. Needs root
+# (or sudo) when something is missing.
+
+SL_DEPS_BUILD="build-essential autoconf automake libtool pkg-config
+	libfcgi-dev libcjson-dev librdkafka-dev zlib1g-dev libssl-dev"
+SL_DEPS_RUN="lighttpd curl"
+SL_DEPS_TEST="bats jq kcat spawn-fcgi"
+
+sl_install_deps()
+{
+	local want missing="" pkg sudo=""
+
+	case "$1" in
+	build) want="$SL_DEPS_BUILD" ;;
+	run) want="$SL_DEPS_BUILD $SL_DEPS_RUN" ;;
+	test) want="$SL_DEPS_BUILD $SL_DEPS_RUN $SL_DEPS_TEST" ;;
+	*) echo "sl_install_deps: build, run or test" >&2; return 2 ;;
+	esac
+	for pkg in $want; do
+		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null |
+			grep -q 'install ok installed' || missing="$missing $pkg"
+	done
+	[ -z "$missing" ] && return 0
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	echo "installing Debian packages:$missing" >&2
+	$sudo apt-get update -qq &&
+		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+			--no-install-recommends $missing >/dev/null
+}

@@ -1,0 +1,63 @@
+# lighttpd.bash - a real lighttpd serving sluice.fcgi on a loopback port,
+# started from the repo's own lighttpd-conf/lighttpd.conf. Load after
+# helpers/common.
+#
+#   lighttpd_start DIR [PROCS]  start it with state (logs, socket, spool,
+#                               sluice.conf) in DIR; sets LIGHTTPD_PID,
+#                               LIGHTTPD_URL, LIGHTTPD_STATE
+#   lighttpd_stop               SIGTERM and wait for it and its children
+#   fcgi_pids                   pids of the sluice.fcgi processes
+
+lighttpd_start()
+{
+	local dir="$1" procs="${2:-2}" try port
+
+	command -v lighttpd >/dev/null ||
+		skip "lighttpd is not installed (Debian: lighttpd)"
+	LIGHTTPD_STATE="$dir"
+	mkdir -p "$dir"
+	for try in 1 2 3 4 5 6 7 8 9 10; do
+		port=$((20000 + RANDOM % 30000))
+		: >"$dir/error.log"
+		SLUICE_PORT=$port SLUICE_STATE="$dir" \
+		SLUICE_FCGI="$(sl_bin sluice.fcgi)" SLUICE_CONFIG="$dir/sluice.conf" \
+		SLUICE_PROCS="$procs" SLUICE_CONF_DIR="$SLUICE_SRCDIR/lighttpd-conf" \
+			lighttpd -D -f "$SLUICE_SRCDIR/lighttpd-conf/lighttpd.conf" \
+			>>"$dir/stdout.log" 2>&1 3>&- &
+		LIGHTTPD_PID=$!
+		LIGHTTPD_URL="http://127.0.0.1:$port"
+		local i
+		for i in $(seq 50); do
+			kill -0 "$LIGHTTPD_PID" 2>/dev/null || break
+			curl -s -o /dev/null "$LIGHTTPD_URL/" && return 0
+			sleep 0.1
+		done
+		kill "$LIGHTTPD_PID" 2>/dev/null
+		wait "$LIGHTTPD_PID" 2>/dev/null
+		# Retry only when the port was taken.
+		grep -q 'Address already in use' "$dir/error.log" "$dir/stdout.log" ||
+			break
+	done
+	echo "lighttpd did not start:" >&2
+	cat "$dir/error.log" "$dir/stdout.log" "$dir/sluice.log" >&2 2>/dev/null
+	return 1
+}
+
+fcgi_pids()
+{
+	pgrep -P "$LIGHTTPD_PID" -f sluice.fcgi
+}
+
+lighttpd_stop()
+{
+	local i
+
+	[ -n "${LIGHTTPD_PID:-}" ] || return 0
+	kill -TERM "$LIGHTTPD_PID" 2>/dev/null || return 0
+	for i in $(seq 100); do
+		kill -0 "$LIGHTTPD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	wait "$LIGHTTPD_PID" 2>/dev/null || true
+	LIGHTTPD_PID=
+}
