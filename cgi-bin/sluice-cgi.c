@@ -69,7 +69,8 @@ int main(void)
 	/* A full disk or file size limit must fail a write, not kill us. */
 	signal(SIGXFSZ, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	core = sl_core_new(getenv("SLUICE_CONFIG"), err, sizeof(err));
+	core = sl_core_new(getenv("SLUICE_CONFIG"), SL_CORE_ONE_SHOT, err,
+			   sizeof(err));
 	if (!core) {
 		sl_log(SL_LOG_ERROR, NULL, NULL, "cannot start: %s", err);
 		cgi_write(NULL, unavailable, sizeof(unavailable) - 1);

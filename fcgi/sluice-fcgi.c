@@ -93,7 +93,7 @@ int main(void)
 	unsigned long served = 0;
 
 	install_signals();
-	core = sl_core_new(getenv("SLUICE_CONFIG"), err, sizeof(err));
+	core = sl_core_new(getenv("SLUICE_CONFIG"), 0, err, sizeof(err));
 	if (!core) {
 		sl_log(SL_LOG_ERROR, NULL, NULL, "cannot start: %s", err);
 		return 1;

@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "enrich.h"
+#include "kafka.h"
 #include "record.h"
 #include "request.h"
 #include "response.h"
@@ -33,7 +34,9 @@ struct sl_ctx {
 	size_t ncaps;
 	char ip[SL_IP_MAX];		/* client address */
 	struct sl_enrichment en;	/* shared by all records */
-	struct sl_buf batch;		/* records not yet committed */
+	struct sl_buf batch;		/* spool lines not yet committed */
+	struct sl_buf line;		/* scratch: one record's line */
+	struct sl_kafka_wait wait;	/* ack = kafka: records in flight */
 	unsigned int events;		/* good records in batch */
 	unsigned int rejected;		/* bad records in batch */
 	struct sl_core *core;
@@ -61,7 +64,10 @@ int sl_ctx_reject(struct sl_ctx *ctx, int status, const char *source,
 	__attribute__((format(printf, 5, 6)));
 
 /*
- * Hand the batch to the sink in one piece: all of it is stored or none.
+ * Make the request's records safe as delivery.ack says: with ack = kafka
+ * wait for their delivery reports (at most delivery.kafka_wait_ms, then
+ * spool what is unconfirmed); then append what must go to the spool in
+ * one piece: all of it is stored or none.
  * Returns 0, or a negative errno after logging it (error level); the
  * adapter then answers as its format prescribes for a server failure.
  * The core commits whatever is left when the adapter returns.

@@ -48,10 +48,15 @@ static const struct key_def global_keys[] = {
 	{ "spool", "rotate_size", T_BYTES64, CFG(spool_rotate_bytes) },
 	{ "spool", "fsync", T_BOOL, CFG(spool_fsync) },
 	{ "delivery", "ack", T_ACK, CFG(ack) },
+	{ "delivery", "kafka_wait_ms", T_COUNT, CFG(delivery_wait_ms) },
+	{ "delivery", "shutdown_flush_ms", T_COUNT, CFG(shutdown_flush_ms) },
 	{ "kafka", "brokers", T_STR, CFG(kafka_brokers) },
 	{ "kafka", "topic", T_TOPIC, CFG(kafka_topic) },
 	{ "kafka", "bad_topic", T_TOPIC, CFG(kafka_bad_topic) },
 	{ "kafka", "topic_pattern", T_STR, CFG(kafka_topic_pattern) },
+	{ "kafka", "compression", T_STR, CFG(kafka_compression) },
+	{ "kafka", "message_timeout_ms", T_COUNT, CFG(kafka_message_timeout_ms) },
+	{ "kafka", "queue_max_messages", T_COUNT, CFG(kafka_queue_max_messages) },
 	{ "http", "max_body", T_BYTES, CFG(max_body) },
 	{ "http", "max_events", T_COUNT, CFG(max_events) },
 	{ "http", "trusted_proxies", T_CIDRS, CFG(trusted_proxies) },
@@ -429,6 +434,10 @@ struct sl_config *sl_config_new_defaults(void)
 		return NULL;
 	cfg->spool_rotate_bytes = 64u << 20;
 	cfg->ack = SL_ACK_QUEUE;
+	cfg->delivery_wait_ms = 5000;
+	cfg->shutdown_flush_ms = 5000;
+	cfg->kafka_message_timeout_ms = 30000;
+	cfg->kafka_queue_max_messages = 100000;
 	cfg->max_body = 1048576;
 	cfg->max_events = 1000;
 	cfg->log_level = SL_LOG_INFO;
@@ -436,6 +445,7 @@ struct sl_config *sl_config_new_defaults(void)
 	    !(cfg->kafka_topic = strdup("events")) ||
 	    !(cfg->kafka_bad_topic = strdup("events-bad")) ||
 	    !(cfg->kafka_topic_pattern = strdup("clickstream-%s-log")) ||
+	    !(cfg->kafka_compression = strdup("lz4")) ||
 	    !(cfg->route_beacon_event = strdup("/e")) ||
 	    !(cfg->route_beacon_pixel = strdup("/pixel")) ||
 	    !(cfg->route_clickstream = strdup("/collect")) ||
@@ -549,6 +559,7 @@ void sl_config_destroy(struct sl_config *cfg)
 	free(cfg->kafka_topic);
 	free(cfg->kafka_bad_topic);
 	free(cfg->kafka_topic_pattern);
+	free(cfg->kafka_compression);
 	free(cfg->cors_origins);
 	free(cfg->route_beacon_event);
 	free(cfg->route_beacon_pixel);

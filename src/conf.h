@@ -52,6 +52,8 @@ struct sl_config {
 
 	/* [delivery] */
 	enum sl_ack_mode ack;
+	unsigned int delivery_wait_ms;	/* ack = kafka: longest wait */
+	unsigned int shutdown_flush_ms;	/* flush deadline at SIGTERM */
 
 	/* [kafka] */
 	char *kafka_brokers;		/* NULL or "": spool only */
@@ -59,6 +61,9 @@ struct sl_config {
 	char *kafka_bad_topic;
 	char *kafka_topic_pattern;
 	struct sl_kafka_prop *kafka_props;
+	char *kafka_compression;
+	unsigned int kafka_message_timeout_ms;
+	unsigned int kafka_queue_max_messages;
 
 	/* [http] */
 	size_t max_body;		/* bytes, before and after gunzip */

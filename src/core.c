@@ -9,6 +9,7 @@
 
 #include "adapter.h"
 #include "core.h"
+#include "kafka.h"
 #include "log.h"
 #include "route.h"
 #include "spool.h"
@@ -21,6 +22,7 @@ struct sl_core {
 	struct sl_config *cfg;
 	struct sl_routes routes;
 	struct sl_spool *spool;
+	struct sl_kafka *kafka;		/* NULL: records go to the spool */
 };
 
 const char *sl_core_default_config(void)
@@ -28,8 +30,8 @@ const char *sl_core_default_config(void)
 	return SL_CONFIG_FILE;
 }
 
-struct sl_core *sl_core_new(const char *config_path, char *err,
-			    size_t errlen)
+struct sl_core *sl_core_new(const char *config_path, unsigned int flags,
+			    char *err, size_t errlen)
 {
 	struct sl_core *core = calloc(1, sizeof(*core));
 	int rc;
@@ -54,9 +56,12 @@ struct sl_core *sl_core_new(const char *config_path, char *err,
 			 core->cfg->spool_dir, strerror(-rc));
 		goto out_free;
 	}
-	if (core->cfg->kafka_brokers && *core->cfg->kafka_brokers)
-		sl_log(SL_LOG_WARN, NULL, NULL,
-		       "kafka.brokers is set but this build delivers to the spool only; run sluice relay to ship it");
+	if (core->cfg->kafka_brokers && *core->cfg->kafka_brokers &&
+	    core->cfg->ack != SL_ACK_SPOOL && !(flags & SL_CORE_ONE_SHOT)) {
+		core->kafka = sl_kafka_new(core->cfg, core->spool, err, errlen);
+		if (!core->kafka)
+			goto out_free;
+	}
 	return core;
 
 out_free:
@@ -66,8 +71,18 @@ out_free:
 
 void sl_core_destroy(struct sl_core *core)
 {
+	unsigned int spooled;
+
 	if (!core)
 		return;
+	if (core->kafka) {
+		spooled = sl_kafka_close(core->kafka,
+					 (int)core->cfg->shutdown_flush_ms);
+		if (spooled)
+			sl_log(SL_LOG_WARN, NULL, "kafka",
+			       "%u record(s) not delivered by shutdown: spooled",
+			       spooled);
+	}
 	sl_spool_close(core->spool);
 	sl_routes_release(&core->routes);
 	sl_config_destroy(core->cfg);
@@ -79,10 +94,24 @@ const struct sl_config *sl_core_config(const struct sl_core *core)
 	return core->cfg;
 }
 
+/* Send rec to Kafka, or queue its line for the spool when there is no
+ * producer or it would not take the record. */
 static int add_record(struct sl_ctx *ctx, struct sl_record *rec, int rc)
 {
-	if (!rc)
+	struct sl_kafka *k = ctx->core->kafka;
+
+	if (!rc && !k)
 		rc = sl_record_to_line(rec, &ctx->batch);
+	if (!rc && k) {
+		sl_buf_reset(&ctx->line);
+		rc = sl_record_to_line(rec, &ctx->line);
+		if (!rc && sl_kafka_produce(k, rec, ctx->line.data,
+					    ctx->line.len,
+					    ctx->cfg->ack == SL_ACK_KAFKA ?
+					    &ctx->wait : NULL))
+			rc = sl_buf_append(&ctx->batch, ctx->line.data,
+					   ctx->line.len);
+	}
 	sl_record_release(rec);
 	if (rc)
 		sl_log(SL_LOG_ERROR, ctx->req->id, ctx->route,
@@ -150,8 +179,18 @@ int sl_ctx_reject(struct sl_ctx *ctx, int status, const char *source,
 int sl_ctx_commit(struct sl_ctx *ctx)
 {
 	struct sl_core *core = ctx->core;
+	unsigned int late;
 	int rc;
 
+	if (core->kafka && ctx->wait.pending) {
+		late = sl_kafka_wait(core->kafka, &ctx->wait,
+				     (int)core->cfg->delivery_wait_ms,
+				     &ctx->batch);
+		if (late)
+			sl_log(SL_LOG_WARN, ctx->req->id, ctx->route,
+			       "%u record(s) unconfirmed after %u ms: spooled",
+			       late, core->cfg->delivery_wait_ms);
+	}
 	if (!ctx->batch.len)
 		return 0;
 	rc = sl_spool_append(core->spool, ctx->batch.data, ctx->batch.len);
@@ -217,6 +256,7 @@ out_send:
 		sl_log(SL_LOG_INFO, req.id, ctx.route,
 		       "client went away before the response was written");
 	sl_buf_release(&ctx.batch);
+	sl_buf_release(&ctx.line);
 	sl_response_release(&resp);
 	sl_request_release(&req);
 }

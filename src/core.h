@@ -9,16 +9,27 @@
 
 struct sl_core;
 
+/* sl_core_new() flags. */
+enum {
+	/* One request per process (CGI): starting a Kafka producer for
+	 * each would cost more than the request, so records go to the
+	 * spool and `sluice relay` ships them. */
+	SL_CORE_ONE_SHOT = 1,
+};
+
 /*
  * Load the configuration at config_path (NULL: the compiled-in default,
  * $(sysconfdir)/sluice.conf), set the log level, build the route table
- * and open the sink. Returns NULL with a one-line reason in err when any
- * of that fails; the entry then logs it and stops.
+ * and open the sinks: the spool always, a Kafka producer when brokers are
+ * configured, ack is not spool and flags lack SL_CORE_ONE_SHOT. Returns
+ * NULL with a one-line reason in err when any of that fails; the entry
+ * then logs it and stops.
  */
-struct sl_core *sl_core_new(const char *config_path, char *err,
-			    size_t errlen);
+struct sl_core *sl_core_new(const char *config_path, unsigned int flags,
+			    char *err, size_t errlen);
 
-/* Close the sink and free everything. NULL is allowed. */
+/* Flush Kafka (bounded by delivery.shutdown_flush_ms), spool what it did
+ * not confirm, close the sinks and free everything. NULL is allowed. */
 void sl_core_destroy(struct sl_core *core);
 
 /*

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@ struct sl_spool {
 	uint64_t rotate_bytes;
 	bool fsync;
 	unsigned long seq;	/* closed files made by this process */
+	pthread_mutex_t lock;	/* flock does not part threads sharing fd */
 };
 
 int sl_spool_open(const char *dir, uint64_t rotate_bytes, bool fsync,
@@ -36,6 +38,7 @@ int sl_spool_open(const char *dir, uint64_t rotate_bytes, bool fsync,
 	sp = calloc(1, sizeof(*sp));
 	if (!sp)
 		return -ENOMEM;
+	pthread_mutex_init(&sp->lock, NULL);
 	sp->dir = strdup(dir);
 	sp->current = malloc(len + sizeof(SL_SPOOL_CURRENT) + 1);
 	if (!sp->dir || !sp->current) {
@@ -124,7 +127,7 @@ static ssize_t write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-int sl_spool_append(struct sl_spool *sp, const void *lines, size_t len)
+static int append_locked(struct sl_spool *sp, const void *lines, size_t len)
 {
 	struct stat st;
 	int rc;
@@ -155,12 +158,49 @@ int sl_spool_append(struct sl_spool *sp, const void *lines, size_t len)
 	return rc;
 }
 
+int sl_spool_append(struct sl_spool *sp, const void *lines, size_t len)
+{
+	int rc;
+
+	pthread_mutex_lock(&sp->lock);
+	rc = append_locked(sp, lines, len);
+	pthread_mutex_unlock(&sp->lock);
+	return rc;
+}
+
+int sl_spool_seal(struct sl_spool *sp)
+{
+	struct stat st;
+	int rc;
+
+	pthread_mutex_lock(&sp->lock);
+	if (access(sp->current, F_OK)) {
+		pthread_mutex_unlock(&sp->lock);
+		return 0;
+	}
+	rc = lock_current(sp, &st);
+	if (!rc && st.st_size > 0) {
+		if (ends_torn(sp->fd, st.st_size))
+			rc = (int)write_all(sp->fd, "\n", 1);
+		rotate(sp);
+		rc = rc ? rc : 1;
+	}
+	if (sp->fd >= 0) {
+		flock(sp->fd, LOCK_UN);
+		close(sp->fd);
+		sp->fd = -1;
+	}
+	pthread_mutex_unlock(&sp->lock);
+	return rc;
+}
+
 void sl_spool_close(struct sl_spool *sp)
 {
 	if (!sp)
 		return;
 	if (sp->fd >= 0)
 		close(sp->fd);
+	pthread_mutex_destroy(&sp->lock);
 	free(sp->dir);
 	free(sp->current);
 	free(sp);

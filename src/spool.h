@@ -27,9 +27,17 @@ int sl_spool_open(const char *dir, uint64_t rotate_bytes, bool fsync,
  * processes never interleave. A short write (disk full, file size limit)
  * is cut back off, so the file never keeps half a batch; a torn line left
  * by a writer that died mid-write is closed off before new lines follow.
+ * Safe to call from several threads of one process.
  * Returns 0 or a negative errno (-ENOSPC, -EFBIG, -EACCES, ...).
  */
 int sl_spool_append(struct sl_spool *sp, const void *lines, size_t len);
+
+/*
+ * Close the current file now if it holds anything (the relay calls this so
+ * fresh records need not wait for rotate_size). Returns 1 when a file was
+ * closed, 0 when there was nothing to close, or a negative errno.
+ */
+int sl_spool_seal(struct sl_spool *sp);
 
 /* Close the file and free sp. NULL is allowed. */
 void sl_spool_close(struct sl_spool *sp);

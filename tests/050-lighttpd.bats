@@ -138,15 +138,12 @@ count()
 }
 
 @test "SIGTERM: lighttpd stops sluice.fcgi, which exits cleanly" {
-	local pids pid state
+	local pids pid
 	pids=$(fcgi_pids)
 	[ -n "$pids" ]
 	lighttpd_stop
-	# Gone, or a zombie where the init process does not reap orphans.
 	for pid in $pids; do
-		state=$(ps -o stat= -p "$pid" || true)
-		[[ -z "$state" || "$state" == Z* ]] ||
-			{ echo "sluice.fcgi $pid still running ($state)"; false; }
+		pid_gone "$pid" || { echo "sluice.fcgi $pid still running"; false; }
 	done
 	grep -q 'info req=- route=- stopping after [0-9]* request(s)' "$STATE/sluice.log"
 	no_sanitizer_report "$STATE/sluice.log"

@@ -5,7 +5,8 @@
 #   lighttpd_start DIR [PROCS]  start it with state (logs, socket, spool,
 #                               sluice.conf) in DIR; sets LIGHTTPD_PID,
 #                               LIGHTTPD_URL, LIGHTTPD_STATE
-#   lighttpd_stop               SIGTERM and wait for it and its children
+#   lighttpd_stop               SIGTERM, and wait for it and for its
+#                               sluice.fcgi processes (which flush first)
 #   fcgi_pids                   pids of the sluice.fcgi processes
 
 lighttpd_start()
@@ -48,16 +49,32 @@ fcgi_pids()
 	pgrep -P "$LIGHTTPD_PID" -f sluice.fcgi
 }
 
+# True when pid has exited (gone, or a zombie nobody reaped).
+pid_gone()
+{
+	local state
+
+	state=$(ps -o stat= -p "$1" || true)
+	[[ -z "$state" || "$state" == Z* ]]
+}
+
 lighttpd_stop()
 {
-	local i
+	local i pid pids
 
 	[ -n "${LIGHTTPD_PID:-}" ] || return 0
+	pids=$(fcgi_pids || true)
 	kill -TERM "$LIGHTTPD_PID" 2>/dev/null || return 0
 	for i in $(seq 100); do
 		kill -0 "$LIGHTTPD_PID" 2>/dev/null || break
 		sleep 0.1
 	done
 	wait "$LIGHTTPD_PID" 2>/dev/null || true
+	for pid in $pids; do
+		for i in $(seq 150); do
+			pid_gone "$pid" && break
+			sleep 0.1
+		done
+	done
 	LIGHTTPD_PID=
 }

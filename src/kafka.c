@@ -1,0 +1,400 @@
+/* kafka.c - the Kafka sink: one librdkafka producer per process */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "enrich.h"
+#include "kafka.h"
+#include "log.h"
+
+/* While every broker is down, let one record through per this many ms to
+ * find out whether they are back; the others go straight to the spool. */
+#define PROBE_INTERVAL_MS 1000
+
+/* One produced record: its spool line travels with it as the opaque. */
+struct sl_kafka_msg {
+	struct sl_kafka_msg *next, *prev;	/* in w->pending */
+	struct sl_kafka_wait *w;		/* NULL: nobody waits */
+	int spilled;				/* the waiter spooled it */
+	size_t len;
+	char line[];
+};
+
+struct sl_kafka {
+	rd_kafka_t *rk;
+	rd_kafka_queue_t *bg;
+	struct sl_spool *sp;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;			/* a report arrived */
+	int64_t down_since;			/* ms; 0 while brokers are up */
+	int64_t last_probe;			/* ms */
+	unsigned long spooled;			/* records sent to the spool */
+	unsigned long lost;			/* failed and not spooled */
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void unlink_msg(struct sl_kafka_msg *msg)
+{
+	if (!msg->w)
+		return;
+	if (msg->prev)
+		msg->prev->next = msg->next;
+	else
+		msg->w->pending = msg->next;
+	if (msg->next)
+		msg->next->prev = msg->prev;
+	msg->w = NULL;
+}
+
+/* Delivery reports, on librdkafka's background thread. */
+static void on_reports(struct sl_kafka *k, rd_kafka_event_t *ev)
+{
+	const rd_kafka_message_t *m;
+	struct sl_buf spill = { 0 };
+	rd_kafka_resp_err_t last_err = RD_KAFKA_RESP_ERR_NO_ERROR;
+	unsigned int ok = 0, failed = 0;
+	int rc = 0;
+
+	pthread_mutex_lock(&k->lock);
+	while ((m = rd_kafka_event_message_next(ev))) {
+		struct sl_kafka_msg *msg = m->_private;
+
+		if (!msg)
+			continue;
+		if (m->err) {
+			last_err = m->err;
+			if (!msg->spilled) {
+				if (sl_buf_append(&spill, msg->line, msg->len))
+					rc = -ENOMEM;
+				failed++;
+			}
+			if (msg->w)
+				msg->w->failed++;
+		} else {
+			ok++;
+			if (msg->w)
+				msg->w->delivered++;
+		}
+		unlink_msg(msg);
+		free(msg);
+	}
+	if (ok)
+		k->down_since = 0;
+	if (spill.len && !rc)
+		rc = sl_spool_append(k->sp, spill.data, spill.len);
+	if (failed && !rc)
+		k->spooled += failed;
+	else if (failed)
+		k->lost += failed;
+	pthread_cond_broadcast(&k->cond);
+	pthread_mutex_unlock(&k->lock);
+	sl_buf_release(&spill);
+	if (failed && !rc)
+		sl_log(SL_LOG_WARN, NULL, "kafka",
+		       "%u record(s) not delivered (%s): spooled", failed,
+		       rd_kafka_err2str(last_err));
+	else if (failed)
+		sl_log(SL_LOG_ERROR, NULL, "kafka",
+		       "%u record(s) not delivered (%s) and not spooled: %s",
+		       failed, rd_kafka_err2str(last_err), strerror(-rc));
+}
+
+static void on_event(rd_kafka_t *rk, rd_kafka_event_t *ev, void *opaque)
+{
+	struct sl_kafka *k = opaque;
+	rd_kafka_resp_err_t err;
+
+	(void)rk;
+	switch (rd_kafka_event_type(ev)) {
+	case RD_KAFKA_EVENT_DR:
+		on_reports(k, ev);
+		break;
+	case RD_KAFKA_EVENT_ERROR:
+		err = rd_kafka_event_error(ev);
+		if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+			pthread_mutex_lock(&k->lock);
+			if (!k->down_since)
+				k->down_since = mono_ms();
+			pthread_mutex_unlock(&k->lock);
+		}
+		sl_log(rd_kafka_event_error_is_fatal(ev) ? SL_LOG_ERROR :
+		       SL_LOG_WARN, NULL, "kafka", "%s",
+		       rd_kafka_event_error_string(ev));
+		break;
+	default:
+		break;
+	}
+	rd_kafka_event_destroy(ev);
+}
+
+static void on_log(const rd_kafka_t *rk, int level, const char *fac,
+		   const char *buf)
+{
+	(void)rk;
+	sl_log(level <= 3 ? SL_LOG_ERROR : level == 4 ? SL_LOG_WARN :
+	       level <= 6 ? SL_LOG_INFO : SL_LOG_DEBUG, NULL, "kafka",
+	       "%s: %s", fac, buf);
+}
+
+/* Set one property; on failure write "where: why" to err. */
+static int set(rd_kafka_conf_t *conf, const char *name, const char *value,
+	       const struct sl_config *cfg, unsigned int lineno, char *err,
+	       size_t errlen)
+{
+	char why[256];
+
+	if (rd_kafka_conf_set(conf, name, value, why, sizeof(why)) ==
+	    RD_KAFKA_CONF_OK)
+		return 0;
+	if (lineno)
+		snprintf(err, errlen, "%s:%u: librdkafka.%s: %s", cfg->path,
+			 lineno, name, why);
+	else
+		snprintf(err, errlen, "kafka: %s = %s: %s", name, value, why);
+	return -EINVAL;
+}
+
+/* Sluice's defaults, then the configuration's own lines over them. */
+static rd_kafka_conf_t *make_conf(const struct sl_config *cfg, char *err,
+				  size_t errlen)
+{
+	const struct sl_kafka_prop *p;
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	char n[32];
+	int rc = 0;
+
+	rc |= set(conf, "bootstrap.servers",
+		  cfg->kafka_brokers ? cfg->kafka_brokers : "", cfg, 0, err, errlen);
+	rc |= set(conf, "enable.idempotence", "true", cfg, 0, err, errlen);
+	rc |= set(conf, "acks", "all", cfg, 0, err, errlen);
+	rc |= set(conf, "compression.codec", cfg->kafka_compression, cfg, 0,
+		  err, errlen);
+	rc |= set(conf, "linger.ms", "5", cfg, 0, err, errlen);
+	snprintf(n, sizeof(n), "%u", cfg->kafka_message_timeout_ms);
+	rc |= set(conf, "message.timeout.ms", n, cfg, 0, err, errlen);
+	snprintf(n, sizeof(n), "%u", cfg->kafka_queue_max_messages);
+	rc |= set(conf, "queue.buffering.max.messages", n, cfg, 0, err, errlen);
+	rc |= set(conf, "queue.buffering.max.kbytes", "65536", cfg, 0, err,
+		  errlen);
+	for (p = cfg->kafka_props; p && !rc; p = p->next)
+		rc = set(conf, p->name, p->value, cfg, p->lineno, err, errlen);
+	if (rc) {
+		rd_kafka_conf_destroy(conf);
+		return NULL;
+	}
+	return conf;
+}
+
+int sl_kafka_check_config(const struct sl_config *cfg, char *err,
+			  size_t errlen)
+{
+	rd_kafka_conf_t *conf = make_conf(cfg, err, errlen);
+
+	if (!conf)
+		return -EINVAL;
+	rd_kafka_conf_destroy(conf);
+	return 0;
+}
+
+struct sl_kafka *sl_kafka_new(const struct sl_config *cfg,
+			      struct sl_spool *sp, char *err, size_t errlen)
+{
+	struct sl_kafka *k = calloc(1, sizeof(*k));
+	rd_kafka_queue_t *mainq;
+	pthread_condattr_t ca;
+	rd_kafka_conf_t *conf;
+	char why[512];
+
+	if (!k) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	k->sp = sp;
+	pthread_mutex_init(&k->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&k->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	conf = make_conf(cfg, err, errlen);
+	if (!conf)
+		goto out_free;
+	rd_kafka_conf_set_opaque(conf, k);
+	rd_kafka_conf_set_log_cb(conf, on_log);
+	rd_kafka_conf_set_events(conf, RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR);
+	rd_kafka_conf_set_background_event_cb(conf, on_event);
+	k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why));
+	if (!k->rk) {
+		rd_kafka_conf_destroy(conf);
+		snprintf(err, errlen, "cannot start the Kafka producer: %s", why);
+		goto out_free;
+	}
+	/* Reports and errors are served on the background thread, so a
+	 * process idle in accept() still spools failed deliveries. */
+	k->bg = rd_kafka_queue_get_background(k->rk);
+	mainq = rd_kafka_queue_get_main(k->rk);
+	rd_kafka_queue_forward(mainq, k->bg);
+	rd_kafka_queue_destroy(mainq);
+	return k;
+
+out_free:
+	pthread_cond_destroy(&k->cond);
+	pthread_mutex_destroy(&k->lock);
+	free(k);
+	return NULL;
+}
+
+unsigned long sl_kafka_lost(struct sl_kafka *k)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&k->lock);
+	n = k->lost;
+	pthread_mutex_unlock(&k->lock);
+	return n;
+}
+
+int sl_kafka_brokers_down(struct sl_kafka *k)
+{
+	int down;
+
+	pthread_mutex_lock(&k->lock);
+	down = k->down_since != 0;
+	pthread_mutex_unlock(&k->lock);
+	return down;
+}
+
+/* False when brokers are down and this is not the moment for a probe. */
+static int may_produce(struct sl_kafka *k)
+{
+	int64_t now;
+	int ok = 1;
+
+	pthread_mutex_lock(&k->lock);
+	if (k->down_since) {
+		now = mono_ms();
+		if (now - k->last_probe < PROBE_INTERVAL_MS)
+			ok = 0;
+		else
+			k->last_probe = now;
+	}
+	pthread_mutex_unlock(&k->lock);
+	return ok;
+}
+
+int sl_kafka_produce(struct sl_kafka *k, const struct sl_record *rec,
+		     const char *line, size_t len, struct sl_kafka_wait *w)
+{
+	struct sl_kafka_msg *msg;
+	rd_kafka_headers_t *hdrs;
+	rd_kafka_resp_err_t err;
+	size_t i;
+
+	if (!may_produce(k))
+		return -EHOSTDOWN;
+	msg = malloc(sizeof(*msg) + len);
+	if (!msg)
+		return -ENOMEM;
+	memcpy(msg->line, line, len);
+	msg->len = len;
+	msg->spilled = 0;
+	msg->w = NULL;
+	msg->prev = NULL;
+	msg->next = NULL;
+	hdrs = rd_kafka_headers_new(rec->nheaders);
+	for (i = 0; i < rec->nheaders; i++)
+		rd_kafka_header_add(hdrs, rec->headers[i].name, -1,
+				    rec->headers[i].value, -1);
+	if (w) {
+		pthread_mutex_lock(&k->lock);
+		msg->w = w;
+		msg->next = w->pending;
+		if (w->pending)
+			w->pending->prev = msg;
+		w->pending = msg;
+		pthread_mutex_unlock(&k->lock);
+	}
+	err = rd_kafka_producev(k->rk, RD_KAFKA_V_TOPIC(rec->topic),
+				RD_KAFKA_V_KEY(rec->key,
+					       rec->key ? strlen(rec->key) : 0),
+				RD_KAFKA_V_VALUE(rec->value.data, rec->value.len),
+				RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+				RD_KAFKA_V_HEADERS(hdrs),
+				RD_KAFKA_V_OPAQUE(msg), RD_KAFKA_V_END);
+	if (!err)
+		return 0;
+	rd_kafka_headers_destroy(hdrs);
+	pthread_mutex_lock(&k->lock);
+	unlink_msg(msg);
+	pthread_mutex_unlock(&k->lock);
+	free(msg);
+	return err == RD_KAFKA_RESP_ERR__QUEUE_FULL ? -ENOBUFS : -EIO;
+}
+
+unsigned int sl_kafka_wait(struct sl_kafka *k, struct sl_kafka_wait *w,
+			   int timeout_ms, struct sl_buf *spill)
+{
+	struct timespec deadline;
+	struct sl_kafka_msg *msg;
+	unsigned int n = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (deadline.tv_nsec >= 1000000000) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&k->lock);
+	while (w->pending &&
+	       pthread_cond_timedwait(&k->cond, &k->lock, &deadline) != ETIMEDOUT)
+		;
+	while ((msg = w->pending)) {
+		sl_buf_append(spill, msg->line, msg->len);
+		msg->spilled = 1;
+		unlink_msg(msg);
+		n++;
+	}
+	pthread_mutex_unlock(&k->lock);
+	return n;
+}
+
+unsigned int sl_kafka_close(struct sl_kafka *k, int flush_ms)
+{
+	unsigned long before;
+	int left;
+
+	if (!k)
+		return 0;
+	pthread_mutex_lock(&k->lock);
+	before = k->spooled;
+	pthread_mutex_unlock(&k->lock);
+	rd_kafka_flush(k->rk, flush_ms);
+	left = rd_kafka_outq_len(k->rk);
+	if (left > 0) {
+		/* Their reports (ERR__PURGE_*) spool them. */
+		rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE |
+				      RD_KAFKA_PURGE_F_INFLIGHT);
+		rd_kafka_flush(k->rk, 2000);
+	}
+	rd_kafka_queue_destroy(k->bg);
+	rd_kafka_destroy(k->rk);
+	pthread_cond_destroy(&k->cond);
+	pthread_mutex_destroy(&k->lock);
+	before = k->spooled - before;
+	free(k);
+	return (unsigned int)before;
+}

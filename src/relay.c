@@ -1,0 +1,327 @@
+/* relay.c - ship the spool to Kafka */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "codec.h"
+#include "kafka.h"
+#include "log.h"
+#include "record.h"
+#include "relay.h"
+#include "spool.h"
+
+struct relay {
+	const struct sl_config *cfg;
+	struct sl_spool *sp;
+	struct sl_kafka *k;
+	unsigned long records;		/* produced and confirmed */
+	unsigned long respooled;	/* failed, back in the spool */
+	unsigned long unparsed;		/* lines that were not records */
+	int status;			/* 1 once anything could not ship */
+};
+
+/* "%s/%s" into out; false when it does not fit. */
+static bool join(char *out, size_t size, const char *dir, const char *name)
+{
+	int n = snprintf(out, size, "%s/%s", dir, name);
+
+	return n > 0 && (size_t)n < size;
+}
+
+/* Decode one spool line into rec (value owned by rec). */
+static int parse_line(const char *line, size_t len, cJSON **tree,
+		      struct sl_record *rec)
+{
+	const cJSON *topic, *key, *headers, *value, *h;
+
+	memset(rec, 0, sizeof(*rec));
+	*tree = cJSON_ParseWithLength(line, len);
+	if (!*tree)
+		return -EINVAL;
+	topic = cJSON_GetObjectItemCaseSensitive(*tree, "topic");
+	key = cJSON_GetObjectItemCaseSensitive(*tree, "key");
+	headers = cJSON_GetObjectItemCaseSensitive(*tree, "headers");
+	if (!cJSON_IsString(topic) || (key && !cJSON_IsString(key) &&
+				       !cJSON_IsNull(key)))
+		return -EINVAL;
+	rec->topic = topic->valuestring;
+	rec->key = cJSON_IsString(key) ? key->valuestring : NULL;
+	cJSON_ArrayForEach(h, headers) {
+		if (!cJSON_IsString(h) || rec->nheaders == SL_MAX_HEADERS)
+			return -EINVAL;
+		rec->headers[rec->nheaders].name = h->string;
+		rec->headers[rec->nheaders].value = h->valuestring;
+		rec->nheaders++;
+	}
+	if ((value = cJSON_GetObjectItemCaseSensitive(*tree, "value")) &&
+	    cJSON_IsString(value))
+		return sl_buf_puts(&rec->value, value->valuestring);
+	if ((value = cJSON_GetObjectItemCaseSensitive(*tree, "value_b64")) &&
+	    cJSON_IsString(value))
+		return sl_base64_decode(value->valuestring,
+					strlen(value->valuestring), &rec->value);
+	return -EINVAL;
+}
+
+static int read_file(const char *path, struct sl_buf *out)
+{
+	char chunk[65536];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		if (sl_buf_append(out, chunk, (size_t)n)) {
+			n = -1;
+			errno = ENOMEM;
+			break;
+		}
+	if (n < 0) {
+		int rc = -errno;
+
+		close(fd);
+		return rc;
+	}
+	close(fd);
+	return 0;
+}
+
+/* The spool-*.jsonl name inside a claimed relay-PID-spool-*.jsonl. */
+static const char *unclaimed(const char *name)
+{
+	const char *p = strchr(name, '-');
+
+	p = p ? strchr(p + 1, '-') : NULL;
+	return p ? p + 1 : name;
+}
+
+/* Produce every line of a claimed file; delete it when all is safe. */
+static void ship(struct relay *r, const char *path, const char *name)
+{
+	struct sl_kafka_wait w = { 0 };
+	struct sl_buf data = { 0 }, spill = { 0 };
+	unsigned long lost = sl_kafka_lost(r->k);
+	unsigned int unparsed = 0, produced = 0, spilled;
+	char *p, *end, *nl;
+	int rc;
+
+	rc = read_file(path, &data);
+	if (rc) {
+		sl_log(SL_LOG_ERROR, NULL, "relay", "cannot read %s: %s", path,
+		       strerror(-rc));
+		r->status = 1;
+		return;
+	}
+	p = data.data;
+	end = p ? p + data.len : NULL;
+	for (; p && p < end; p = nl + 1) {
+		struct sl_record rec;
+		cJSON *tree;
+
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			nl = end;
+		if (nl == p)
+			continue;
+		rc = parse_line(p, (size_t)(nl - p), &tree, &rec);
+		if (rc) {
+			unparsed++;
+		} else {
+			while ((rc = sl_kafka_produce(r->k, &rec, p,
+						      (size_t)(nl - p) + (nl < end),
+						      &w)) == -ENOBUFS)
+				usleep(10000);	/* queue full: let it drain */
+			if (rc) {
+				/* Not queued: keep it in the spool. */
+				sl_buf_append(&spill, p, (size_t)(nl - p));
+				sl_buf_append(&spill, "\n", 1);
+			} else {
+				produced++;
+			}
+		}
+		sl_record_release(&rec);
+		cJSON_Delete(tree);
+	}
+	spilled = sl_kafka_wait(r->k, &w, (int)r->cfg->kafka_message_timeout_ms +
+				5000, &spill);
+	if (spill.len && sl_spool_append(r->sp, spill.data, spill.len)) {
+		sl_log(SL_LOG_ERROR, NULL, "relay",
+		       "cannot put %u unshipped record(s) of %s back in the spool",
+		       spilled, path);
+		r->status = 1;
+		lost++;		/* keep the file */
+	}
+	r->records += w.delivered;
+	r->respooled += w.failed + spilled;
+	r->unparsed += unparsed;
+	if (sl_kafka_lost(r->k) != lost) {
+		r->status = 1;
+		sl_log(SL_LOG_ERROR, NULL, "relay", "keeping %s: some records could be neither shipped nor spooled",
+		       path);
+	} else if (unparsed) {
+		char bad[PATH_MAX];
+
+		r->status = 1;
+		if (snprintf(bad, sizeof(bad), "%s/bad-%s", r->cfg->spool_dir,
+			     unclaimed(name)) < (int)sizeof(bad))
+			rename(path, bad);
+		sl_log(SL_LOG_WARN, NULL, "relay",
+		       "%u line(s) of %s are not records; kept as %s", unparsed,
+		       path, bad);
+	} else {
+		unlink(path);
+	}
+	fprintf(stderr, "relay: %s: %u record(s) produced, %u delivered, %u back in the spool, %u unparsable\n",
+		name, produced, w.delivered, w.failed + spilled, unparsed);
+	sl_buf_release(&data);
+	sl_buf_release(&spill);
+}
+
+/* A claim left by a relay that is gone goes back to spool-*. */
+static void recover(struct relay *r, const char *name)
+{
+	char from[PATH_MAX], to[PATH_MAX], rest[NAME_MAX + 1];
+	long pid;
+
+	if (sscanf(name, "relay-%ld-%255s", &pid, rest) != 2)
+		return;
+	if (pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+		return;
+	if (join(from, sizeof(from), r->cfg->spool_dir, name) &&
+	    join(to, sizeof(to), r->cfg->spool_dir, rest) &&
+	    rename(from, to) == 0)
+		fprintf(stderr, "relay: took back %s from relay %ld, which is gone\n",
+			rest, pid);
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* One pass over the directory: recover, then claim and ship each closed
+ * file, oldest first. */
+static void pass(struct relay *r)
+{
+	char **names = NULL, from[PATH_MAX], to[PATH_MAX], claimed[NAME_MAX + 1];
+	size_t n = 0, i;
+	struct dirent *de;
+	DIR *dir = opendir(r->cfg->spool_dir);
+
+	if (!dir) {
+		sl_log(SL_LOG_ERROR, NULL, "relay", "cannot open %s: %s",
+		       r->cfg->spool_dir, strerror(errno));
+		r->status = 1;
+		return;
+	}
+	while ((de = readdir(dir)))
+		if (!strncmp(de->d_name, "relay-", 6))
+			recover(r, de->d_name);
+	rewinddir(dir);
+	while ((de = readdir(dir))) {
+		char **grown;
+
+		if (strncmp(de->d_name, "spool-", 6))
+			continue;
+		grown = realloc(names, (n + 1) * sizeof(*names));
+		if (!grown || !(grown[n] = strdup(de->d_name))) {
+			names = grown ? grown : names;
+			break;
+		}
+		names = grown;
+		n++;
+	}
+	closedir(dir);
+	qsort(names, n, sizeof(*names), by_name);
+	for (i = 0; i < n; i++) {
+		snprintf(claimed, sizeof(claimed), "relay-%ld-%s",
+			 (long)getpid(), names[i]);
+		if (join(from, sizeof(from), r->cfg->spool_dir, names[i]) &&
+		    join(to, sizeof(to), r->cfg->spool_dir, claimed) &&
+		    rename(from, to) == 0)
+			ship(r, to, claimed);
+		free(names[i]);
+	}
+	free(names);
+}
+
+int sl_relay_run(const struct sl_config *cfg, bool once,
+		 volatile sig_atomic_t *stop)
+{
+	struct relay r = { .cfg = cfg };
+	char err[512];
+	int rc, ino = -1;
+
+	if (!cfg->kafka_brokers || !*cfg->kafka_brokers) {
+		fprintf(stderr, "relay: kafka.brokers is not set in %s: nothing to ship to\n",
+			cfg->path);
+		return 1;
+	}
+	rc = sl_spool_open(cfg->spool_dir, cfg->spool_rotate_bytes,
+			   cfg->spool_fsync, &r.sp);
+	if (rc) {
+		fprintf(stderr, "relay: cannot use spool directory %s: %s\n",
+			cfg->spool_dir, strerror(-rc));
+		return 1;
+	}
+	r.k = sl_kafka_new(cfg, r.sp, err, sizeof(err));
+	if (!r.k) {
+		fprintf(stderr, "relay: %s\n", err);
+		sl_spool_close(r.sp);
+		return 1;
+	}
+	if (!once) {
+		ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+		if (ino < 0 || inotify_add_watch(ino, cfg->spool_dir,
+						 IN_MODIFY | IN_CLOSE_WRITE |
+						 IN_MOVED_TO | IN_CREATE) < 0) {
+			fprintf(stderr, "relay: cannot watch %s: %s\n",
+				cfg->spool_dir, strerror(errno));
+			r.status = 1;
+			once = true;
+		}
+	}
+	do {
+		struct pollfd pfd = { .fd = ino, .events = POLLIN };
+		unsigned long delivered = r.records, respooled = r.respooled;
+		char events[4096];
+
+		sl_spool_seal(r.sp);
+		pass(&r);
+		if (once || *stop)
+			break;
+		/* Nothing got through (brokers down?): what failed is back in
+		 * the spool, so do not spin on it. */
+		if (r.records == delivered && r.respooled != respooled)
+			sleep(1);
+		/* Sleep until the spool changes (or a second passes, to take
+		 * back claims of relays that died meanwhile), then let a
+		 * burst of appends settle for a moment. */
+		if (poll(&pfd, 1, 1000) > 0) {
+			while (read(ino, events, sizeof(events)) > 0)
+				;
+			usleep(20000);
+		}
+	} while (!*stop);
+	if (ino >= 0)
+		close(ino);
+	if (sl_kafka_close(r.k, (int)cfg->shutdown_flush_ms))
+		r.status = 1;
+	sl_spool_close(r.sp);
+	fprintf(stderr, "relay: done: %lu record(s) delivered, %lu back in the spool, %lu unparsable line(s)\n",
+		r.records, r.respooled, r.unparsed);
+	return r.status;
+}

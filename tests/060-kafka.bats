@@ -1,0 +1,130 @@
+#!/usr/bin/env bats
+# Delivery to Kafka: lighttpd + sluice.fcgi producing into librdkafka's
+# mock cluster, the spool as fallback, and sluice relay.
+
+load helpers/common
+load helpers/lighttpd
+load helpers/kafka
+
+setup_file()
+{
+	export STATE="$BATS_FILE_TMPDIR/lighttpd"
+	export SPOOL="$STATE/spool"
+	kafka_start "$BATS_FILE_TMPDIR/kafka"
+	export KAFKA_DIR KAFKA_PID KAFKA_BOOTSTRAP
+	mkdir -p "$STATE"
+	cat >"$STATE/sluice.conf" <<CONF
+[spool]
+dir = $SPOOL
+[kafka]
+brokers = $KAFKA_BOOTSTRAP
+message_timeout_ms = 3000
+[app test_release]
+[app shop]
+topic = shop-events
+CONF
+	lighttpd_start "$STATE" 2
+	export LIGHTTPD_PID LIGHTTPD_URL
+}
+
+teardown_file()
+{
+	lighttpd_stop
+	kafka_stop
+}
+
+setup()
+{
+	CONF="$STATE/sluice.conf"
+}
+
+relay_once()
+{
+	run "$(sl_bin sluice)" relay --once "$CONF"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	no_sanitizer_report <(echo "$output")
+}
+
+post()
+{
+	curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
+		-H 'Content-Type: application/json' --data "$2" "$LIGHTTPD_URL$1"
+}
+
+@test "10,000 beacon hits through lighttpd: each in Kafka exactly once" {
+	curl -s -o /dev/null "$LIGHTTPD_URL/pixel?bulk=[1-10000]"
+	wait_for '[ "$(kafka_read events | grep -c "\"bulk\":")" -ge 10000 ]' 20
+	assert_eq "$(kafka_read events | grep -o '"bulk":"[0-9]*"' | sort -u | wc -l)" 10000
+	assert_eq "$(kafka_read events | grep -c '"bulk":')" 10000
+	[ -z "$(spool_records)" ]
+}
+
+@test "a clickstream record in Kafka: topic, key, headers and envelope" {
+	local code
+	code=$(post '/collect?appId=shop' \
+		'[{"event_type":"add_to_cart","event_id":"kafka-e1","timestamp":1700000000000,"app_id":"shop","device_id":"dev-42"}]')
+	assert_eq "$code" 200
+	wait_for '[ -n "$(kafka_read shop-events)" ]' 10
+	assert_eq "$(kafka_read shop-events '%k\n')" dev-42
+	[[ "$(kafka_read shop-events '%h\n')" == "protocol=clickstream,source=shop,event_type=add_to_cart,request_id="* ]]
+	assert_eq "$(kafka_read shop-events | jq -r '[.event_id, .source, .data.device_id] | join(" ")')" \
+		"kafka-e1 shop dev-42"
+}
+
+@test "refused input reaches the bad-events topic with its reason" {
+	assert_eq "$(post '/collect?appId=nobody' '[]')" 403
+	wait_for '[ -n "$(kafka_read events-bad)" ]' 10
+	[[ "$(kafka_read events-bad '%h\n' | tail -1)" == *"reason=appId 'nobody' is not allowed"* ]]
+	assert_eq "$(kafka_read events-bad | tail -1 | jq -r .status)" 403
+}
+
+@test "brokers down: clients still get 200 at once, idle processes spool the failures, the relay ships them" {
+	local i code ids
+	kafka_ctl down
+	for i in $(seq 20); do
+		code=$(post '/collect?appId=test_release' \
+			"[{\"event_type\":\"t\",\"event_id\":\"outage-$i\",\"timestamp\":1,\"app_id\":\"a\"}]")
+		assert_eq "$code" 200
+	done
+	# No further request: the processes sit in accept(), and their
+	# delivery reports still move every record to the spool.
+	wait_for '[ "$(spool_records | grep -c outage-)" -eq 20 ]' 20
+	grep -q 'not delivered (Local: Message timed out): spooled\|brokers are down' "$STATE/sluice.log"
+	kafka_ctl up
+	relay_once
+	[[ "$output" == *"20 record(s) delivered"* ]] || [[ "$output" == *"delivered, 0 back in the spool"* ]]
+	ids=$(kafka_read events | jq -r 'select(.event_id | startswith("outage-")) | .event_id' | sort -u | wc -l)
+	assert_eq "$ids" 20
+	[ -z "$(spool_records | grep outage-)" ]
+}
+
+@test "sluice relay: kill -9 mid-file, then a rerun: nothing missing" {
+	kafka_ctl down
+	curl -s -o /dev/null "$LIGHTTPD_URL/pixel?crash=[1-5000]"
+	wait_for '[ "$(spool_records | grep -c "crash")" -eq 5000 ]' 20
+	kafka_ctl up
+	"$(sl_bin sluice)" relay --once "$CONF" 2>/dev/null 3>&- &
+	sleep 0.2
+	kill -9 $! 2>/dev/null || true
+	wait $! 2>/dev/null || true
+	relay_once
+	assert_eq "$(kafka_read events | grep -o '"crash":"[0-9]*"' | sort -u | wc -l)" 5000
+	[ -z "$(ls "$SPOOL" | grep -v '^current.jsonl$')" ]
+}
+
+@test "SIGTERM during load: every answered event is in Kafka or the spool" {
+	local answered
+	curl -s -o /dev/null -w '%{http_code}\n' "$LIGHTTPD_URL/pixel?term=[1-3000]" \
+		>"$BATS_TEST_TMPDIR/codes" &
+	sleep 0.3
+	lighttpd_stop
+	wait || true
+	answered=$(grep -c '^200$' "$BATS_TEST_TMPDIR/codes")
+	[ "$answered" -gt 0 ]
+	relay_once
+	local got
+	got=$(kafka_read events | grep -o '"term":"[0-9]*"' | sort -u | wc -l)
+	echo "# $answered answered 200 before the stop, $got in Kafka" >&3
+	[ "$got" -ge "$answered" ]
+	no_sanitizer_report "$STATE/sluice.log"
+}

@@ -1,0 +1,69 @@
+# kafka.bash - the mock Kafka cluster (tests/helpers/kafka-mock) and kcat.
+# Load after helpers/common.
+#
+#   kafka_start DIR     start a 3-broker cluster with topics events and
+#                       events-bad; sets KAFKA_BOOTSTRAP, KAFKA_PID
+#   kafka_ctl CMD       "down", "up", "down N", ... and wait for the ack
+#   kafka_stop          stop it
+#   kafka_read TOPIC [FORMAT]   every record of TOPIC, one per line, with
+#                       kcat's -f FORMAT (default: the value)
+
+kafka_start()
+{
+	local dir="$1" i
+
+	command -v kcat >/dev/null || skip "kcat is not installed (Debian: kcat)"
+	KAFKA_DIR="$dir"
+	mkdir -p "$dir"
+	rm -f "$dir/ctl" "$dir/bootstrap"
+	"$SLUICE_BUILDDIR/tests/helpers/kafka-mock" -b 3 -p 4 -t events \
+		-t events-bad -f "$dir/bootstrap" -c "$dir/ctl" \
+		>"$dir/mock.out" 2>"$dir/mock.err" 3>&- &
+	KAFKA_PID=$!
+	for i in $(seq 100); do
+		grep -q '^ready' "$dir/mock.out" 2>/dev/null && break
+		sleep 0.05
+	done
+	KAFKA_BOOTSTRAP=$(cat "$dir/bootstrap")
+	[ -n "$KAFKA_BOOTSTRAP" ]
+}
+
+kafka_ctl()
+{
+	local before i
+
+	before=$(grep -c '^ok' "$KAFKA_DIR/mock.out" || true)
+	echo "$*" >"$KAFKA_DIR/ctl"
+	for i in $(seq 100); do
+		[ "$(grep -c '^ok' "$KAFKA_DIR/mock.out")" -gt "$before" ] && return 0
+		sleep 0.05
+	done
+	echo "kafka-mock did not acknowledge: $*" >&2
+	return 1
+}
+
+kafka_stop()
+{
+	[ -n "${KAFKA_PID:-}" ] || return 0
+	kill "$KAFKA_PID" 2>/dev/null || true
+	wait "$KAFKA_PID" 2>/dev/null || true
+	KAFKA_PID=
+}
+
+kafka_read()
+{
+	kcat -b "$KAFKA_BOOTSTRAP" -C -q -e -o beginning -t "$1" \
+		-f "${2:-%s\\n}" 2>/dev/null
+}
+
+# Wait up to $2 seconds for command $1 to succeed.
+wait_for()
+{
+	local i
+
+	for i in $(seq $(($2 * 10))); do
+		eval "$1" && return 0
+		sleep 0.1
+	done
+	eval "$1"
+}
