@@ -74,6 +74,13 @@ int sl_ctx_reject(struct sl_ctx *ctx, int status, const char *source,
  */
 int sl_ctx_commit(struct sl_ctx *ctx);
 
+/*
+ * True while the spool is over its high watermark ([spool] max_size,
+ * min_free): formats that may refuse answer 503 with Retry-After, the
+ * always-200 ones drop the event with an error log line.
+ */
+bool sl_ctx_spool_full(struct sl_ctx *ctx);
+
 /* beacon.c: POST /e and GET /pixel (always 200). */
 void sl_beacon_event(struct sl_ctx *ctx);
 void sl_beacon_pixel(struct sl_ctx *ctx);

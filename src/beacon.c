@@ -13,6 +13,7 @@
 
 #include "adapter.h"
 #include "codec.h"
+#include "log.h"
 #include "validate.h"
 
 /* Members (or query parameters) in one beacon event. */
@@ -42,6 +43,12 @@ static void add(struct sl_ctx *ctx, const cJSON *data)
 		.data = data,
 	};
 
+	if (sl_ctx_spool_full(ctx)) {
+		sl_log(SL_LOG_ERROR, ctx->req->id, ctx->route,
+		       "event dropped: spool %s is over its high watermark",
+		       ctx->cfg->spool_dir);
+		return;
+	}
 	sl_ctx_add_event(ctx, &ev);
 }
 

@@ -18,6 +18,7 @@
 
 #include "adapter.h"
 #include "codec.h"
+#include "log.h"
 #include "validate.h"
 
 /* Limits of the Clickstream SDKs, enforced per event. */
@@ -331,9 +332,10 @@ static cJSON *make_meta(struct sl_ctx *ctx, const char *app_id)
 	return meta;
 }
 
-/* Fill ev from one valid clickstream event. */
+/* Fill ev from one valid clickstream event; topic is its storage for a
+ * per-type topic name. */
 static void to_event(struct cs_req *cr, const cJSON *item, const cJSON *meta,
-		     struct sl_event *ev)
+		     struct sl_event *ev, char topic[SL_TOPIC_MAX + 1])
 {
 	const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(item, "attributes");
 	const char *s;
@@ -345,6 +347,11 @@ static void to_event(struct cs_req *cr, const cJSON *item, const cJSON *meta,
 	ev->data = item;
 	ev->meta = meta;
 	sl_json_get_string(item, "event_type", true, SL_MAX_ID_LEN, &ev->event_type);
+	if (cr->app->topic_by_type) {
+		sl_topic_from_pattern(cr->ctx->cfg->kafka_topic_pattern,
+				      ev->event_type, topic);
+		ev->topic = topic;
+	}
 	sl_json_get_string(item, "event_id", true, SL_MAX_ID_LEN, &ev->event_id);
 	ev->has_event_ts = !sl_json_get_int(item, "timestamp", &ev->event_ts);
 	if (!sl_json_get_string(item, "device_id", false, SL_MAX_ID_LEN, &s))
@@ -366,7 +373,20 @@ void sl_clickstream_collect(struct sl_ctx *ctx)
 	char reason[300];
 	int n, idx = 0;
 
-	if (!check_app(&cr, &app_id) || !read_body(&cr))
+	if (!check_app(&cr, &app_id))
+		goto out;
+	if (sl_ctx_spool_full(ctx)) {
+		/* Not a bad request: a record of it would only add to the
+		 * spool, so the log line is the trace. */
+		sl_log(SL_LOG_WARN, ctx->req->id, ctx->route,
+		       "status=503 spool %s is over its high watermark",
+		       ctx->cfg->spool_dir);
+		sl_response_set(ctx->resp, 503, "text/plain; charset=utf-8",
+				"collector is busy, retry later\n", 31);
+		sl_response_header(ctx->resp, "Retry-After", "30");
+		goto out;
+	}
+	if (!read_body(&cr))
 		goto out;
 	if (sl_query_get(ctx->req->query, "compression", &param) < 0) {
 		refuse(&cr, 400, false, "compression has a bad %-escape");
@@ -411,9 +431,10 @@ void sl_clickstream_collect(struct sl_ctx *ctx)
 	}
 	meta = make_meta(ctx, app_id.data);
 	cJSON_ArrayForEach(item, root) {
+		char topic[SL_TOPIC_MAX + 1];
 		struct sl_event ev;
 
-		to_event(&cr, item, meta, &ev);
+		to_event(&cr, item, meta, &ev, topic);
 		if (sl_ctx_add_event(ctx, &ev))
 			break;
 	}

@@ -24,6 +24,7 @@ enum key_type {
 	T_MOUNT,	/* a route path: starts with '/' */
 	T_TOPIC,	/* a Kafka topic name */
 	T_BYTES64,	/* uint64_t with optional k/m/g suffix */
+	T_LIMIT,	/* the same, where 0 means no limit */
 	T_BYTES,	/* size_t with optional k/m/g suffix, at most 1 GiB */
 	T_COUNT,	/* unsigned int, 1 .. 1000000 */
 	T_BOOL,		/* true/false/yes/no/on/off/1/0 */
@@ -47,6 +48,8 @@ static const struct key_def global_keys[] = {
 	{ "spool", "dir", T_STR, CFG(spool_dir) },
 	{ "spool", "rotate_size", T_BYTES64, CFG(spool_rotate_bytes) },
 	{ "spool", "fsync", T_BOOL, CFG(spool_fsync) },
+	{ "spool", "max_size", T_LIMIT, CFG(spool_max_bytes) },
+	{ "spool", "min_free", T_LIMIT, CFG(spool_min_free) },
 	{ "delivery", "ack", T_ACK, CFG(ack) },
 	{ "delivery", "kafka_wait_ms", T_COUNT, CFG(delivery_wait_ms) },
 	{ "delivery", "shutdown_flush_ms", T_COUNT, CFG(shutdown_flush_ms) },
@@ -74,6 +77,7 @@ static const struct key_def app_keys[] = {
 	{ "app", "token_cookie", T_STR, APP(token_cookie) },
 	{ "app", "topic", T_TOPIC, APP(topic) },
 	{ "app", "verify_hash", T_BOOL, APP(verify_hash) },
+	{ "app", "topic_by_type", T_BOOL, APP(topic_by_type) },
 };
 
 static const struct key_def named_keys[] = {
@@ -238,6 +242,12 @@ static int set_value(struct parser *ps, const struct key_def *def,
 			*(size_t *)slot = (size_t)n;
 		else
 			*(uint64_t *)slot = n;
+		return 0;
+	case T_LIMIT:
+		if (parse_bytes(v, &n))
+			return fail(ps, "%s.%s: '%s' is not a size (a number with optional k, m or g; 0 for no limit)",
+				    def->section, def->name, v);
+		*(uint64_t *)slot = n;
 		return 0;
 	case T_COUNT:
 		if (parse_bytes(v, &n) || n == 0 || n > 1000000 ||
@@ -433,6 +443,8 @@ struct sl_config *sl_config_new_defaults(void)
 	if (!cfg)
 		return NULL;
 	cfg->spool_rotate_bytes = 64u << 20;
+	cfg->spool_max_bytes = 4ull << 30;
+	cfg->spool_min_free = 256u << 20;
 	cfg->ack = SL_ACK_QUEUE;
 	cfg->delivery_wait_ms = 5000;
 	cfg->shutdown_flush_ms = 5000;

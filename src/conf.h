@@ -23,6 +23,7 @@ struct sl_app {
 	char *token_cookie;	/* cookie carrying the token */
 	char *topic;		/* NULL: kafka.topic */
 	bool verify_hash;	/* reject a hashCode that does not match */
+	bool topic_by_type;	/* topic from kafka.topic_pattern */
 	struct sl_app *next;
 };
 
@@ -49,6 +50,8 @@ struct sl_config {
 	char *spool_dir;
 	uint64_t spool_rotate_bytes;	/* close a spool file past this size */
 	bool spool_fsync;		/* fdatasync after every append */
+	uint64_t spool_max_bytes;	/* high watermark: 503 past it */
+	uint64_t spool_min_free;	/* ... or below this much free disk */
 
 	/* [delivery] */
 	enum sl_ack_mode ack;

@@ -56,6 +56,8 @@ struct sl_core *sl_core_new(const char *config_path, unsigned int flags,
 			 core->cfg->spool_dir, strerror(-rc));
 		goto out_free;
 	}
+	sl_spool_set_watermark(core->spool, core->cfg->spool_max_bytes,
+			       core->cfg->spool_min_free);
 	if (core->cfg->kafka_brokers && *core->cfg->kafka_brokers &&
 	    core->cfg->ack != SL_ACK_SPOOL && !(flags & SL_CORE_ONE_SHOT)) {
 		core->kafka = sl_kafka_new(core->cfg, core->spool, err, errlen);
@@ -174,6 +176,11 @@ int sl_ctx_reject(struct sl_ctx *ctx, int status, const char *source,
 	if (!rc)
 		ctx->rejected++;
 	return rc;
+}
+
+bool sl_ctx_spool_full(struct sl_ctx *ctx)
+{
+	return sl_spool_is_full(ctx->core->spool);
 }
 
 int sl_ctx_commit(struct sl_ctx *ctx)

@@ -219,6 +219,34 @@ int sl_record_to_line(const struct sl_record *rec, struct sl_buf *line)
 	return rc;
 }
 
+void sl_topic_from_pattern(const char *pattern, const char *type,
+			   char out[SL_TOPIC_MAX + 1])
+{
+	const char *mark = strstr(pattern, "%s");
+	size_t n = 0, i;
+
+	while (*pattern && n < SL_TOPIC_MAX) {
+		if (pattern == mark) {
+			for (i = 0; type[i] && n < SL_TOPIC_MAX; i++)
+				out[n++] = type[i];
+			pattern += 2;
+		} else {
+			out[n++] = *pattern++;
+		}
+	}
+	out[n] = '\0';
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)out[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		      c == '-'))
+			out[i] = '_';
+	}
+	if (!strcmp(out, ".") || !strcmp(out, "..") || n == 0)
+		strcpy(out, "_");
+}
+
 void sl_record_release(struct sl_record *rec)
 {
 	sl_buf_release(&rec->value);

@@ -98,6 +98,19 @@ int sl_record_encode_bad(struct sl_record *rec, const struct sl_rejection *rj,
  */
 int sl_record_to_line(const struct sl_record *rec, struct sl_buf *line);
 
+/* Longest legal Kafka topic name. */
+#define SL_TOPIC_MAX 249
+
+/*
+ * The topic for an event of type type under pattern (one %s, checked by
+ * the config): every character of the result outside Kafka's legal set
+ * [A-Za-z0-9._-] becomes '_', it is cut at SL_TOPIC_MAX, and the names "."
+ * and ".." become "_", so no client-chosen type can make an illegal or
+ * path-like topic. out needs SL_TOPIC_MAX + 1 bytes.
+ */
+void sl_topic_from_pattern(const char *pattern, const char *type,
+			   char out[SL_TOPIC_MAX + 1]);
+
 /* Free the value. */
 void sl_record_release(struct sl_record *rec);
 

@@ -3,14 +3,14 @@
 
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
-#include "log.h"
 
 #include "conf.h"
 #include "core.h"
 #include "kafka.h"
+#include "log.h"
 #include "relay.h"
 
 static void usage(FILE *out)

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <dirent.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +25,10 @@ struct sl_spool {
 	bool fsync;
 	unsigned long seq;	/* closed files made by this process */
 	pthread_mutex_t lock;	/* flock does not part threads sharing fd */
+	uint64_t max_bytes;	/* high watermark: bytes in files (0: none) */
+	uint64_t min_free;	/* ... or free bytes on the fs (0: none) */
+	time_t checked;		/* when full was last measured */
+	bool full;
 };
 
 int sl_spool_open(const char *dir, uint64_t rotate_bytes, bool fsync,
@@ -192,6 +198,58 @@ int sl_spool_seal(struct sl_spool *sp)
 	}
 	pthread_mutex_unlock(&sp->lock);
 	return rc;
+}
+
+void sl_spool_set_watermark(struct sl_spool *sp, uint64_t max_bytes,
+			    uint64_t min_free)
+{
+	sp->max_bytes = max_bytes;
+	sp->min_free = min_free;
+}
+
+/* Bytes in the directory's regular files. */
+static uint64_t dir_bytes(const char *path)
+{
+	DIR *dir = opendir(path);
+	struct dirent *de;
+	struct stat st;
+	uint64_t sum = 0;
+
+	if (!dir)
+		return 0;
+	while ((de = readdir(dir)))
+		if (de->d_name[0] != '.' &&
+		    !fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) &&
+		    S_ISREG(st.st_mode))
+			sum += (uint64_t)st.st_size;
+	closedir(dir);
+	return sum;
+}
+
+bool sl_spool_is_full(struct sl_spool *sp)
+{
+	struct timespec now;
+	struct statvfs vfs;
+	bool full = false;
+
+	if (!sp->max_bytes && !sp->min_free)
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&sp->lock);
+	if (sp->checked && now.tv_sec == sp->checked) {
+		full = sp->full;
+		goto out;
+	}
+	if (sp->max_bytes && dir_bytes(sp->dir) > sp->max_bytes)
+		full = true;
+	if (sp->min_free && !statvfs(sp->dir, &vfs) &&
+	    (uint64_t)vfs.f_bavail * vfs.f_frsize < sp->min_free)
+		full = true;
+	sp->full = full;
+	sp->checked = now.tv_sec ? now.tv_sec : 1;
+out:
+	pthread_mutex_unlock(&sp->lock);
+	return full;
 }
 
 void sl_spool_close(struct sl_spool *sp)

@@ -22,6 +22,21 @@ int sl_spool_open(const char *dir, uint64_t rotate_bytes, bool fsync,
 		  struct sl_spool **out);
 
 /*
+ * Set the high watermark: the spool is full when its files hold more than
+ * max_bytes, or the file system has less than min_free bytes free (0: no
+ * such limit). See sl_spool_is_full().
+ */
+void sl_spool_set_watermark(struct sl_spool *sp, uint64_t max_bytes,
+			    uint64_t min_free);
+
+/*
+ * True while the spool is over its high watermark: formats that may
+ * refuse then answer 503. Measured at most once a second per process, so
+ * it costs nothing per request.
+ */
+bool sl_spool_is_full(struct sl_spool *sp);
+
+/*
  * Append len bytes of whole lines (each ending in '\n') to the current
  * file in one write under an exclusive lock, so lines from concurrent
  * processes never interleave. A short write (disk full, file size limit)

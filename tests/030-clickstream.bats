@@ -312,3 +312,20 @@ ROWS
 	assert_eq "$(stat -c %s "$SPOOL/current.jsonl")" "$before"
 	spool_records | jq -e . >/dev/null
 }
+
+@test "topic_by_type: hostile event types still make legal topic names" {
+	local long
+	long=$(printf 'y%.0s' {1..250})
+	write_config '[app typed]' 'topic_by_type = true'
+	body "[$(event '' a | sed 's/"event_type":"t"/"event_type":"..\/x"/'),$(event '' b | sed "s/\"event_type\":\"t\"/\"event_type\":\"$long\"/"),$(event '' c | sed 's/"event_type":"t"/"event_type":"page view é"/'),$(event '' d | sed 's/"event_type":"t"/"event_type":"add_to_cart"/')]"
+	collect appId=typed
+	assert_eq "$cgi_status" 200
+	spool_records | jq -r .topic >"$BATS_TEST_TMPDIR/topics"
+	assert_eq "$(sed -n 1p "$BATS_TEST_TMPDIR/topics")" "clickstream-.._x-log"
+	assert_eq "$(sed -n 2p "$BATS_TEST_TMPDIR/topics" | wc -c)" 250
+	[[ "$(sed -n 2p "$BATS_TEST_TMPDIR/topics")" == clickstream-yyy* ]]
+	assert_eq "$(sed -n 3p "$BATS_TEST_TMPDIR/topics")" "clickstream-page_view___-log"
+	assert_eq "$(sed -n 4p "$BATS_TEST_TMPDIR/topics")" "clickstream-add_to_cart-log"
+	# Every one is legal for Kafka.
+	[ -z "$(grep -vE '^[A-Za-z0-9._-]{1,249}$' "$BATS_TEST_TMPDIR/topics")" ]
+}

@@ -128,3 +128,31 @@ post()
 	[ "$got" -ge "$answered" ]
 	no_sanitizer_report "$STATE/sluice.log"
 }
+
+@test "spool over its watermark: 503 with Retry-After, beacon drops loudly, the relay's drain recovers" {
+	local i
+	SPOOL="$BATS_TEST_TMPDIR/spool"
+	CONF="$BATS_TEST_TMPDIR/sluice.conf"
+	CGI_BODY="$BATS_TEST_TMPDIR/cgi-body"
+	printf '[spool]\ndir = %s\nmax_size = 2k\n[kafka]\nbrokers = %s\n[app test_release]\n' \
+		"$SPOOL" "$KAFKA_BOOTSTRAP" >"$CONF"
+	BODY_FILE="$BATS_TEST_TMPDIR/body"
+	for i in 1 2 3 4 5 6; do
+		printf '[{"event_type":"t","event_id":"wm-%d","timestamp":1,"app_id":"a"}]' "$i" >"$BODY_FILE"
+		cgi POST /collect appId=test_release
+		[ "$cgi_status" = 200 ] || break
+	done
+	# sluice.cgi is one-shot: its records wait in the spool for the relay.
+	assert_eq "$cgi_status" 503
+	assert_eq "$(header Retry-After)" 30
+	[[ "$cgi_log" == *"status=503 spool $SPOOL is over its high watermark"* ]]
+	BODY_FILE=""
+	cgi GET /pixel wm=1
+	assert_eq "$cgi_status" 200
+	[[ "$cgi_log" == *"error req="*"event dropped: spool $SPOOL is over its high watermark"* ]]
+	relay_once
+	BODY_FILE="$BATS_TEST_TMPDIR/body"
+	cgi POST /collect appId=test_release
+	assert_eq "$cgi_status" 200
+	wait_for '[ "$(kafka_read events | grep -o "\"wm-[0-9]\"" | sort -u | wc -l)" -eq $((i - 1)) ]' 10
+}
