@@ -25,6 +25,7 @@ enum key_type {
 	T_TOPIC,	/* a Kafka topic name */
 	T_BYTES64,	/* uint64_t with optional k/m/g suffix */
 	T_LIMIT,	/* the same, where 0 means no limit */
+	T_FSYNC,	/* never | always | N (ms) */
 	T_BYTES,	/* size_t with optional k/m/g suffix, at most 1 GiB */
 	T_COUNT,	/* unsigned int, 1 .. 1000000 */
 	T_BOOL,		/* true/false/yes/no/on/off/1/0 */
@@ -47,7 +48,7 @@ struct key_def {
 static const struct key_def global_keys[] = {
 	{ "spool", "dir", T_STR, CFG(spool_dir) },
 	{ "spool", "rotate_size", T_BYTES64, CFG(spool_rotate_bytes) },
-	{ "spool", "fsync", T_BOOL, CFG(spool_fsync) },
+	{ "spool", "fsync", T_FSYNC, CFG(spool_fsync_ms) },
 	{ "spool", "max_size", T_LIMIT, CFG(spool_max_bytes) },
 	{ "spool", "min_free", T_LIMIT, CFG(spool_min_free) },
 	{ "delivery", "ack", T_ACK, CFG(ack) },
@@ -242,6 +243,17 @@ static int set_value(struct parser *ps, const struct key_def *def,
 			*(size_t *)slot = (size_t)n;
 		else
 			*(uint64_t *)slot = n;
+		return 0;
+	case T_FSYNC:
+		if (!strcmp(v, "never") || !strcmp(v, "false"))
+			*(int *)slot = -1;
+		else if (!strcmp(v, "always") || !strcmp(v, "true"))
+			*(int *)slot = 0;
+		else if (!parse_bytes(v, &n) && n > 0 && n <= 3600000 &&
+			 isdigit((unsigned char)v[strlen(v) - 1]))
+			*(int *)slot = (int)n;
+		else
+			return fail(ps, "spool.fsync: '%s' is not never, always or a number of milliseconds", v);
 		return 0;
 	case T_LIMIT:
 		if (parse_bytes(v, &n))
@@ -443,6 +455,7 @@ struct sl_config *sl_config_new_defaults(void)
 	if (!cfg)
 		return NULL;
 	cfg->spool_rotate_bytes = 64u << 20;
+	cfg->spool_fsync_ms = -1;
 	cfg->spool_max_bytes = 4ull << 30;
 	cfg->spool_min_free = 256u << 20;
 	cfg->ack = SL_ACK_QUEUE;

@@ -49,7 +49,7 @@ struct sl_config {
 	/* [spool] */
 	char *spool_dir;
 	uint64_t spool_rotate_bytes;	/* close a spool file past this size */
-	bool spool_fsync;		/* fdatasync after every append */
+	int spool_fsync_ms;		/* -1 never, 0 every append, N: every N ms */
 	uint64_t spool_max_bytes;	/* high watermark: 503 past it */
 	uint64_t spool_min_free;	/* ... or below this much free disk */
 

@@ -50,7 +50,7 @@ struct sl_core *sl_core_new(const char *config_path, unsigned int flags,
 		goto out_free;
 	}
 	rc = sl_spool_open(core->cfg->spool_dir, core->cfg->spool_rotate_bytes,
-			   core->cfg->spool_fsync, &core->spool);
+			   core->cfg->spool_fsync_ms, &core->spool);
 	if (rc) {
 		snprintf(err, errlen, "cannot use spool directory %s: %s",
 			 core->cfg->spool_dir, strerror(-rc));

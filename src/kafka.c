@@ -183,7 +183,11 @@ static rd_kafka_conf_t *make_conf(const struct sl_config *cfg, char *err,
 	rc |= set(conf, "acks", "all", cfg, 0, err, errlen);
 	rc |= set(conf, "compression.codec", cfg->kafka_compression, cfg, 0,
 		  err, errlen);
-	rc |= set(conf, "linger.ms", "5", cfg, 0, err, errlen);
+	/* With ack = kafka every request waits for its records, and a
+	 * process serves one request at a time: lingering would only add
+	 * latency. Otherwise let records batch for a moment. */
+	rc |= set(conf, "linger.ms", cfg->ack == SL_ACK_KAFKA ? "0" : "5", cfg,
+		  0, err, errlen);
 	snprintf(n, sizeof(n), "%u", cfg->kafka_message_timeout_ms);
 	rc |= set(conf, "message.timeout.ms", n, cfg, 0, err, errlen);
 	snprintf(n, sizeof(n), "%u", cfg->kafka_queue_max_messages);

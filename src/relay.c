@@ -245,7 +245,8 @@ static void pass(struct relay *r)
 		n++;
 	}
 	closedir(dir);
-	qsort(names, n, sizeof(*names), by_name);
+	if (n)
+		qsort(names, n, sizeof(*names), by_name);
 	for (i = 0; i < n; i++) {
 		snprintf(claimed, sizeof(claimed), "relay-%ld-%s",
 			 (long)getpid(), names[i]);
@@ -271,7 +272,7 @@ int sl_relay_run(const struct sl_config *cfg, bool once,
 		return 1;
 	}
 	rc = sl_spool_open(cfg->spool_dir, cfg->spool_rotate_bytes,
-			   cfg->spool_fsync, &r.sp);
+			   cfg->spool_fsync_ms, &r.sp);
 	if (rc) {
 		fprintf(stderr, "relay: cannot use spool directory %s: %s\n",
 			cfg->spool_dir, strerror(-rc));

@@ -22,7 +22,8 @@ struct sl_spool {
 	char *current;		/* dir/current.jsonl */
 	int fd;			/* open on current, or -1 */
 	uint64_t rotate_bytes;
-	bool fsync;
+	int fsync_ms;		/* see sl_spool_open() */
+	int64_t synced;		/* monotonic ms of the last fdatasync */
 	unsigned long seq;	/* closed files made by this process */
 	pthread_mutex_t lock;	/* flock does not part threads sharing fd */
 	uint64_t max_bytes;	/* high watermark: bytes in files (0: none) */
@@ -31,7 +32,7 @@ struct sl_spool {
 	bool full;
 };
 
-int sl_spool_open(const char *dir, uint64_t rotate_bytes, bool fsync,
+int sl_spool_open(const char *dir, uint64_t rotate_bytes, int fsync_ms,
 		  struct sl_spool **out)
 {
 	struct sl_spool *sp;
@@ -55,7 +56,7 @@ int sl_spool_open(const char *dir, uint64_t rotate_bytes, bool fsync,
 		 dir, SL_SPOOL_CURRENT);
 	sp->fd = -1;
 	sp->rotate_bytes = rotate_bytes;
-	sp->fsync = fsync;
+	sp->fsync_ms = fsync_ms;
 	*out = sp;
 	return 0;
 }
@@ -150,8 +151,19 @@ static int append_locked(struct sl_spool *sp, const void *lines, size_t len)
 		rc = (int)write_all(sp->fd, "\n", 1);
 	if (!rc)
 		rc = (int)write_all(sp->fd, lines, len);
-	if (!rc && sp->fsync && fdatasync(sp->fd))
-		rc = -errno;
+	if (!rc && sp->fsync_ms >= 0) {
+		struct timespec ts;
+		int64_t now;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		if (now - sp->synced >= sp->fsync_ms) {
+			if (fdatasync(sp->fd))
+				rc = -errno;
+			else
+				sp->synced = now;
+		}
+	}
 	if (rc) {
 		/* Take back whatever part of the batch reached the file. */
 		if (ftruncate(sp->fd, st.st_size)) {

@@ -14,11 +14,13 @@ struct sl_spool;
 /*
  * Open the spool in dir (created 0700 if missing). Files are created
  * 0600. Once the current file reaches rotate_bytes it is closed: renamed
- * to spool-<ms>-<pid>-<n>.jsonl, ready for the relay. With fsync, every
- * append is followed by fdatasync(2). Returns 0 and *out, or a negative
+ * to spool-<ms>-<pid>-<n>.jsonl, ready for the relay. fsync_ms says when
+ * appends are followed by fdatasync(2): -1 never (the page cache survives
+ * any process crash, not a power cut), 0 after every append, N > 0 after
+ * the first append that comes N ms or more after the last sync. Returns 0 and *out, or a negative
  * errno (the directory cannot be made or written).
  */
-int sl_spool_open(const char *dir, uint64_t rotate_bytes, bool fsync,
+int sl_spool_open(const char *dir, uint64_t rotate_bytes, int fsync_ms,
 		  struct sl_spool **out);
 
 /*
