@@ -83,12 +83,24 @@ http|max_events|12x|is not a count
 http|trusted_proxies|10.0.0.0/33|is not an address or network
 http|trusted_proxies|127.0.0.1, example.com|is not an address or network
 delivery|ack|maybe|is not queue, kafka or spool
-spool|fsync|sometimes|is not true or false
+spool|fsync|sometimes|is not never, always or a number of milliseconds
 spool|rotate_size|-1|is not a size
 kafka|topic|bad topic!|is not a legal Kafka topic name
 log|level|loud|is not debug, info, warn or error
 routes|clickstream|collect|must be a path starting with '/'
 ROWS
+}
+
+@test "spool.fsync takes never, always or milliseconds" {
+	local v
+	for v in never always 250 false true; do
+		write_config '[spool]' "fsync = $v"
+		check
+		[ "$status" -eq 0 ] || { echo "fsync = $v: $output"; false; }
+	done
+	write_config '[spool]' 'fsync = 0'
+	check
+	[ "$status" -eq 1 ]
 }
 
 @test "a key before any section is refused" {

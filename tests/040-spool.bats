@@ -146,3 +146,20 @@ batch()
 	[[ "$output" == *"Status: 503"* ]]
 	[[ "$output" == *"cannot use spool directory $BATS_TEST_TMPDIR/notadir/spool: Not a directory"* ]]
 }
+
+@test "spool.fsync = always syncs every append, never does not" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	local v count
+	# (LeakSanitizer cannot stop the world under strace: leaks are
+	# checked by every other test.)
+	for v in always never; do
+		write_config '[spool]' "fsync = $v"
+		env -i SLUICE_CONFIG="$CONF" REQUEST_METHOD=GET PATH_INFO=/pixel \
+			QUERY_STRING=a=1 ASAN_OPTIONS=detect_leaks=0 \
+			strace -f -e trace=fdatasync -o "$BATS_TEST_TMPDIR/trace.$v" \
+			"$(sl_bin sluice.cgi)" >/dev/null 2>&1
+	done
+	assert_eq "$(grep -c 'fdatasync(' "$BATS_TEST_TMPDIR/trace.always")" 1
+	assert_eq "$(grep -c 'fdatasync(' "$BATS_TEST_TMPDIR/trace.never")" 0
+	assert_eq "$(spool_records | wc -l)" 2
+}

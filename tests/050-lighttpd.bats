@@ -137,6 +137,18 @@ count()
 	[ "$(spool_records | grep -c '\\"n\\":')" -eq 100000 ]
 }
 
+@test "SIGUSR1 ends a sluice.fcgi cleanly; lighttpd starts another" {
+	local old new
+	old=$(fcgi_pids)
+	kill -USR1 "$old"
+	wait_for "pid_gone $old" 10
+	http '/pixel?after_usr1=1'
+	assert_eq "$http_status" 200
+	new=$(fcgi_pids)
+	[ -n "$new" ] && [ "$new" != "$old" ]
+	grep -q "sluice\[$old\]: info req=- route=- stopping after [0-9]* request(s)" "$STATE/sluice.log"
+}
+
 @test "SIGTERM: lighttpd stops sluice.fcgi, which exits cleanly" {
 	local pids pid
 	pids=$(fcgi_pids)

@@ -18,6 +18,8 @@
 #   spool_records          every spool line ($SPOOL/*.jsonl), in order
 #   spool_values TOPIC     the record values (JSON) for TOPIC, one per line
 #   no_sanitizer_report FILE   fail when FILE holds a sanitizer report
+#   wait_for CMD SECONDS   retry CMD (a string) until it succeeds or time is up
+#   assert_eq GOT WANT     fail, showing both, unless they are equal
 #
 # Environment from `make check`: SLUICE_BUILDDIR, SLUICE_SRCDIR and, in a
 # sanitizer build, SLUICE_SANITIZERS=1.
@@ -137,4 +139,16 @@ assert_eq()
 		printf 'expected: %s\n     got: %s\n' "$2" "$1" >&2
 		return 1
 	fi
+}
+
+# Wait up to $2 seconds for command $1 to succeed.
+wait_for()
+{
+	local i
+
+	for i in $(seq $(($2 * 10))); do
+		eval "$1" && return 0
+		sleep 0.1
+	done
+	eval "$1"
 }

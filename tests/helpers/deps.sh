@@ -2,7 +2,8 @@
 #
 #   sl_install_deps build   compilers, autotools, libraries
 #   sl_install_deps run     build + lighttpd and curl
-#   sl_install_deps test    run + bats, jq, kcat, spawn-fcgi
+#   sl_install_deps test    run + bats, jq, kcat, spawn-fcgi, strace
+#   sl_install_deps bench   test + wrk, hyperfine
 #
 # Installs only what is missing, so a second run costs nothing. Needs root
 # (or sudo) when something is missing.
@@ -10,7 +11,8 @@
 SL_DEPS_BUILD="build-essential autoconf automake libtool pkg-config
 	libfcgi-dev libcjson-dev librdkafka-dev zlib1g-dev libssl-dev"
 SL_DEPS_RUN="lighttpd curl"
-SL_DEPS_TEST="bats jq kcat spawn-fcgi"
+SL_DEPS_TEST="bats jq kcat spawn-fcgi strace"
+SL_DEPS_BENCH="wrk hyperfine"
 
 sl_install_deps()
 {
@@ -20,7 +22,8 @@ sl_install_deps()
 	build) want="$SL_DEPS_BUILD" ;;
 	run) want="$SL_DEPS_BUILD $SL_DEPS_RUN" ;;
 	test) want="$SL_DEPS_BUILD $SL_DEPS_RUN $SL_DEPS_TEST" ;;
-	*) echo "sl_install_deps: build, run or test" >&2; return 2 ;;
+	bench) want="$SL_DEPS_BUILD $SL_DEPS_RUN $SL_DEPS_TEST $SL_DEPS_BENCH" ;;
+	*) echo "sl_install_deps: build, run, test or bench" >&2; return 2 ;;
 	esac
 	for pkg in $want; do
 		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null |

@@ -55,15 +55,3 @@ kafka_read()
 	kcat -b "$KAFKA_BOOTSTRAP" -C -q -e -o beginning -t "$1" \
 		-f "${2:-%s\\n}" 2>/dev/null
 }
-
-# Wait up to $2 seconds for command $1 to succeed.
-wait_for()
-{
-	local i
-
-	for i in $(seq $(($2 * 10))); do
-		eval "$1" && return 0
-		sleep 0.1
-	done
-	eval "$1"
-}
