@@ -81,6 +81,9 @@ int sl_ctx_commit(struct sl_ctx *ctx);
  */
 bool sl_ctx_spool_full(struct sl_ctx *ctx);
 
+/* core.c: GET /health, the collector's own state. */
+void sl_health(struct sl_ctx *ctx);
+
 /* beacon.c: POST /e and GET /pixel (always 200). */
 void sl_beacon_event(struct sl_ctx *ctx);
 void sl_beacon_pixel(struct sl_ctx *ctx);

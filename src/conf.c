@@ -69,6 +69,7 @@ static const struct key_def global_keys[] = {
 	{ "routes", "beacon_event", T_MOUNT, CFG(route_beacon_event) },
 	{ "routes", "beacon_pixel", T_MOUNT, CFG(route_beacon_pixel) },
 	{ "routes", "clickstream", T_MOUNT, CFG(route_clickstream) },
+	{ "routes", "health", T_MOUNT, CFG(route_health) },
 	{ "beacon", "event_type", T_STR, CFG(beacon_event_type) },
 	{ "beacon", "topic", T_TOPIC, CFG(beacon_topic) },
 };
@@ -474,6 +475,7 @@ struct sl_config *sl_config_new_defaults(void)
 	    !(cfg->route_beacon_event = strdup("/e")) ||
 	    !(cfg->route_beacon_pixel = strdup("/pixel")) ||
 	    !(cfg->route_clickstream = strdup("/collect")) ||
+	    !(cfg->route_health = strdup("/health")) ||
 	    !(cfg->beacon_event_type = strdup("beacon")) ||
 	    sl_cidr_list_parse("127.0.0.1/32, ::1/128", &cfg->trusted_proxies,
 			       &bad)) {
@@ -589,6 +591,7 @@ void sl_config_destroy(struct sl_config *cfg)
 	free(cfg->route_beacon_event);
 	free(cfg->route_beacon_pixel);
 	free(cfg->route_clickstream);
+	free(cfg->route_health);
 	free(cfg->beacon_event_type);
 	free(cfg->beacon_topic);
 	free(cfg);

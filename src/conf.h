@@ -81,6 +81,7 @@ struct sl_config {
 	char *route_beacon_event;
 	char *route_beacon_pixel;
 	char *route_clickstream;
+	char *route_health;
 
 	/* [beacon] */
 	char *beacon_event_type;

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,6 +182,38 @@ int sl_ctx_reject(struct sl_ctx *ctx, int status, const char *source,
 bool sl_ctx_spool_full(struct sl_ctx *ctx)
 {
 	return sl_spool_is_full(ctx->core->spool);
+}
+
+/*
+ * {"status":"ok"|"degraded"|"full","version":…,"kafka":"up"|"down"|"none",
+ *  "spool":{"files":N,"bytes":N}}: 200, or 503 while the spool is over its
+ * high watermark. degraded: Kafka is unreachable but the spool takes
+ * the records.
+ */
+void sl_health(struct sl_ctx *ctx)
+{
+	struct sl_core *core = ctx->core;
+	struct sl_buf b = { 0 };
+	const char *kafka = "none", *status = "ok";
+	unsigned long files = 0;
+	uint64_t bytes = 0;
+	bool full = sl_spool_is_full(core->spool);
+
+	if (core->kafka)
+		kafka = sl_kafka_brokers_down(core->kafka) ? "down" : "up";
+	if (full)
+		status = "full";
+	else if (!strcmp(kafka, "down"))
+		status = "degraded";
+	sl_spool_stats(core->spool, &files, &bytes);
+	if (sl_buf_printf(&b, "{\"status\":\"%s\",\"version\":\"%s\",\"kafka\":\"%s\",\"spool\":{\"files\":%lu,\"bytes\":%" PRIu64 "}}\n",
+			  status, PACKAGE_VERSION, kafka, files, bytes))
+		sl_response_set(ctx->resp, 500, NULL, NULL, 0);
+	else
+		sl_response_set(ctx->resp, full ? 503 : 200, "application/json",
+				b.data, b.len);
+	sl_response_header(ctx->resp, "Cache-Control", "no-store");
+	sl_buf_release(&b);
 }
 
 int sl_ctx_commit(struct sl_ctx *ctx)

@@ -17,6 +17,7 @@ int sl_routes_build(struct sl_routes *rt, const struct sl_config *cfg)
 		  sl_beacon_pixel },
 		{ "clickstream", "clickstream", "POST", cfg->route_clickstream,
 		  sl_clickstream_collect },
+		{ "health", "sluice", "GET", cfg->route_health, sl_health },
 	};
 
 	rt->rows = malloc(sizeof(rows));

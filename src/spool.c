@@ -219,23 +219,26 @@ void sl_spool_set_watermark(struct sl_spool *sp, uint64_t max_bytes,
 	sp->min_free = min_free;
 }
 
-/* Bytes in the directory's regular files. */
-static uint64_t dir_bytes(const char *path)
+int sl_spool_stats(const struct sl_spool *sp, unsigned long *files,
+		   uint64_t *bytes)
 {
-	DIR *dir = opendir(path);
+	DIR *dir = opendir(sp->dir);
 	struct dirent *de;
 	struct stat st;
-	uint64_t sum = 0;
 
+	*files = 0;
+	*bytes = 0;
 	if (!dir)
-		return 0;
+		return -errno;
 	while ((de = readdir(dir)))
 		if (de->d_name[0] != '.' &&
 		    !fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) &&
-		    S_ISREG(st.st_mode))
-			sum += (uint64_t)st.st_size;
+		    S_ISREG(st.st_mode) && st.st_size > 0) {
+			(*files)++;
+			*bytes += (uint64_t)st.st_size;
+		}
 	closedir(dir);
-	return sum;
+	return 0;
 }
 
 bool sl_spool_is_full(struct sl_spool *sp)
@@ -252,8 +255,13 @@ bool sl_spool_is_full(struct sl_spool *sp)
 		full = sp->full;
 		goto out;
 	}
-	if (sp->max_bytes && dir_bytes(sp->dir) > sp->max_bytes)
-		full = true;
+	if (sp->max_bytes) {
+		unsigned long files;
+		uint64_t bytes;
+
+		if (!sl_spool_stats(sp, &files, &bytes) && bytes > sp->max_bytes)
+			full = true;
+	}
 	if (sp->min_free && !statvfs(sp->dir, &vfs) &&
 	    (uint64_t)vfs.f_bavail * vfs.f_frsize < sp->min_free)
 		full = true;

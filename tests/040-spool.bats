@@ -127,6 +127,21 @@ batch()
 	tail -1 "$SPOOL/current.jsonl" | jq -e '.value | fromjson | .data.a == "1"'
 }
 
+@test "GET /health: the backlog, and 503 while the spool is over its watermark" {
+	write_config '[spool]' 'max_size = 1k'
+	cgi GET /health
+	assert_eq "$cgi_status" 200
+	assert_eq "$(header Content-Type)" application/json
+	assert_eq "$(body_text | jq -c '[.status, .kafka, .spool.files, .spool.bytes]')" '["ok","none",0,0]'
+	assert_eq "$(body_text | jq -r .version)" "$("$(sl_bin sluice)" --version | cut -d' ' -f2)"
+	cgi GET /pixel "pad=$(printf 'x%.0s' {1..1100})"
+	cgi GET /health
+	assert_eq "$cgi_status" 503
+	assert_eq "$(body_text | jq -r .status)" full
+	assert_eq "$(body_text | jq -r .spool.files)" 1
+	[ "$(body_text | jq -r .spool.bytes)" -gt 1024 ]
+}
+
 @test "an unwritable spool: beacon still answers 200 and logs the loss" {
 	local before
 	cgi GET /pixel a=1

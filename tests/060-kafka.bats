@@ -80,7 +80,11 @@ post()
 
 @test "brokers down: clients still get 200 at once, idle processes spool the failures, the relay ships them" {
 	local i code ids
+	assert_eq "$(curl -s "$LIGHTTPD_URL/health" | jq -r .kafka)" up
 	kafka_ctl down
+	# Kafka unreachable, spool healthy: degraded, still 200.
+	wait_for '[ "$(curl -s "$LIGHTTPD_URL/health" | jq -r .status)" = degraded ]' 15
+	assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "$LIGHTTPD_URL/health")" 200
 	for i in $(seq 20); do
 		code=$(post '/collect?appId=test_release' \
 			"[{\"event_type\":\"t\",\"event_id\":\"outage-$i\",\"timestamp\":1,\"app_id\":\"a\"}]")
@@ -96,6 +100,8 @@ post()
 	ids=$(kafka_read events | jq -r 'select(.event_id | startswith("outage-")) | .event_id' | sort -u | wc -l)
 	assert_eq "$ids" 20
 	[ -z "$(spool_records | grep outage-)" ]
+	# The first record delivered after the outage clears degraded.
+	wait_for 'curl -s -o /dev/null "$LIGHTTPD_URL/pixel?probe=1"; [ "$(curl -s "$LIGHTTPD_URL/health" | jq -r .status)" = ok ]' 15
 }
 
 @test "sluice relay: kill -9 mid-file, then a rerun: nothing missing" {
