@@ -91,4 +91,24 @@ void sl_beacon_pixel(struct sl_ctx *ctx);
 /* clickstream.c: POST /collect?appId=... */
 void sl_clickstream_collect(struct sl_ctx *ctx);
 
+/* raccoon.c: POST /api/v1/events, JSON or protobuf SendEventRequest. */
+void sl_raccoon_events(struct sl_ctx *ctx);
+
+/* tracardi.c: POST /track and POST /collect/{event-type}/{source-id}. */
+void sl_tracardi_track(struct sl_ctx *ctx);
+void sl_tracardi_collect(struct sl_ctx *ctx);
+
+/* reelevant.c: POST /collect/{datasource}/rlvt. */
+void sl_reelevant_collect(struct sl_ctx *ctx);
+
+/*
+ * Read the body bounded by http.max_body. Returns 0, or the HTTP status
+ * to answer (413, 411, 400) with *why set to a static reason; nothing is
+ * logged or answered yet.
+ */
+int sl_ctx_read_body(struct sl_ctx *ctx, const char **why);
+
+/* The value of request header name ("X-User-ID"), or NULL. */
+const char *sl_ctx_header(struct sl_ctx *ctx, const char *name);
+
 #endif /* SL_ADAPTER_H */

@@ -70,6 +70,13 @@ static const struct key_def global_keys[] = {
 	{ "routes", "beacon_pixel", T_MOUNT, CFG(route_beacon_pixel) },
 	{ "routes", "clickstream", T_MOUNT, CFG(route_clickstream) },
 	{ "routes", "health", T_MOUNT, CFG(route_health) },
+	{ "routes", "raccoon", T_MOUNT, CFG(route_raccoon) },
+	{ "routes", "tracardi_track", T_MOUNT, CFG(route_tracardi_track) },
+	{ "routes", "tracardi_collect", T_MOUNT, CFG(route_tracardi_collect) },
+	{ "routes", "reelevant", T_MOUNT, CFG(route_reelevant) },
+	{ "raccoon", "envelope", T_BOOL, CFG(raccoon_envelope) },
+	{ "raccoon", "conn_id_header", T_STR, CFG(raccoon_conn_id_header) },
+	{ "raccoon", "conn_group_header", T_STR, CFG(raccoon_conn_group_header) },
 	{ "beacon", "event_type", T_STR, CFG(beacon_event_type) },
 	{ "beacon", "topic", T_TOPIC, CFG(beacon_topic) },
 };
@@ -476,6 +483,12 @@ struct sl_config *sl_config_new_defaults(void)
 	    !(cfg->route_beacon_pixel = strdup("/pixel")) ||
 	    !(cfg->route_clickstream = strdup("/collect")) ||
 	    !(cfg->route_health = strdup("/health")) ||
+	    !(cfg->route_raccoon = strdup("/api/v1/events")) ||
+	    !(cfg->route_tracardi_track = strdup("/track")) ||
+	    !(cfg->route_tracardi_collect =
+		      strdup("/collect/{event-type}/{source-id}")) ||
+	    !(cfg->route_reelevant = strdup("/collect/{datasource}/rlvt")) ||
+	    !(cfg->raccoon_conn_id_header = strdup("X-User-ID")) ||
 	    !(cfg->beacon_event_type = strdup("beacon")) ||
 	    sl_cidr_list_parse("127.0.0.1/32, ::1/128", &cfg->trusted_proxies,
 			       &bad)) {
@@ -592,6 +605,12 @@ void sl_config_destroy(struct sl_config *cfg)
 	free(cfg->route_beacon_pixel);
 	free(cfg->route_clickstream);
 	free(cfg->route_health);
+	free(cfg->route_raccoon);
+	free(cfg->route_tracardi_track);
+	free(cfg->route_tracardi_collect);
+	free(cfg->route_reelevant);
+	free(cfg->raccoon_conn_id_header);
+	free(cfg->raccoon_conn_group_header);
 	free(cfg->beacon_event_type);
 	free(cfg->beacon_topic);
 	free(cfg);

@@ -82,6 +82,15 @@ struct sl_config {
 	char *route_beacon_pixel;
 	char *route_clickstream;
 	char *route_health;
+	char *route_raccoon;
+	char *route_tracardi_track;
+	char *route_tracardi_collect;	/* two {segments}: type, source */
+	char *route_reelevant;		/* one {segment}: datasource */
+
+	/* [raccoon] */
+	bool raccoon_envelope;		/* false: raw records (event_bytes) */
+	char *raccoon_conn_id_header;	/* e.g. X-User-ID, or NULL */
+	char *raccoon_conn_group_header;
 
 	/* [beacon] */
 	char *beacon_event_type;

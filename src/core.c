@@ -1,6 +1,7 @@
 /* core.c - the one path every request takes */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -177,6 +178,41 @@ int sl_ctx_reject(struct sl_ctx *ctx, int status, const char *source,
 	if (!rc)
 		ctx->rejected++;
 	return rc;
+}
+
+int sl_ctx_read_body(struct sl_ctx *ctx, const char **why)
+{
+	switch (sl_request_read_body(ctx->req, ctx->cfg->max_body)) {
+	case 0:
+		return 0;
+	case -E2BIG:
+		*why = "body is over the size limit";
+		return 413;
+	case -ENODATA:
+		*why = "Content-Length is required";
+		return 411;
+	case -EINVAL:
+		*why = "Content-Length is not a number";
+		return 400;
+	case -EPIPE:
+		*why = "body ended before Content-Length bytes";
+		return 400;
+	default:
+		*why = "error reading the body";
+		return 400;
+	}
+}
+
+const char *sl_ctx_header(struct sl_ctx *ctx, const char *name)
+{
+	char var[128] = "HTTP_";
+	size_t i, n = 5;
+
+	for (i = 0; name[i] && n < sizeof(var) - 1; i++)
+		var[n++] = name[i] == '-' ? '_' :
+			   (char)toupper((unsigned char)name[i]);
+	var[n] = '\0';
+	return sl_request_param(ctx->req, var);
 }
 
 bool sl_ctx_spool_full(struct sl_ctx *ctx)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,6 +98,22 @@ int sl_record_encode(struct sl_record *rec, const struct sl_event *ev,
 	add_header(rec, "source", ev->source);
 	add_header(rec, "event_type", ev->event_type);
 	add_header(rec, "request_id", en->request_id);
+	if (ev->raw) {
+		size_t j;
+
+		snprintf(rec->received_at, sizeof(rec->received_at),
+			 "%" PRId64, en->received_at);
+		add_header(rec, "event_id", ev->event_id);
+		add_header(rec, "received_at", rec->received_at);
+		add_header(rec, "ip", en->ip);
+		add_header(rec, "user_agent", en->user_agent);
+		for (j = 0; j < ev->nextra; j++)
+			add_header(rec, ev->extra[j].name, ev->extra[j].value);
+		rc = sl_buf_append(b, ev->raw, ev->raw_len);
+		if (rc)
+			sl_record_release(rec);
+		return rc;
+	}
 
 	rc = sl_buf_puts(b, "{\"v\":1");
 	if (!rc)

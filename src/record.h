@@ -9,6 +9,13 @@
 
 #include "buf.h"
 
+#define SL_MAX_HEADERS 12
+
+struct sl_header {
+	const char *name;
+	const char *value;		/* borrowed, NUL-terminated */
+};
+
 /* The identities an event may carry, in key-preference order. */
 enum sl_id {
 	SL_ID_DEVICE,
@@ -33,6 +40,10 @@ struct sl_event {
 	const char *topic;		/* NULL: kafka.topic */
 	const cJSON *data;		/* the event as sent */
 	const cJSON *meta;		/* request-level extras or NULL */
+	const void *raw;		/* non-NULL: a raw record, see below */
+	size_t raw_len;
+	struct sl_header extra[4];	/* raw records: more headers */
+	size_t nextra;
 };
 
 /* What the core adds to every record: see enrich.h. */
@@ -43,13 +54,6 @@ struct sl_enrichment {
 	const char *request_id;
 };
 
-#define SL_MAX_HEADERS 6
-
-struct sl_header {
-	const char *name;
-	const char *value;		/* borrowed, NUL-terminated */
-};
-
 /* One Kafka record. Strings are borrowed from the event it was made of;
  * value is owned and freed by sl_record_release(). */
 struct sl_record {
@@ -58,10 +62,16 @@ struct sl_record {
 	struct sl_header headers[SL_MAX_HEADERS];
 	size_t nheaders;
 	struct sl_buf value;
+	char received_at[24];		/* storage for that header */
 };
 
 /*
- * Encode ev as the canonical envelope (the README's "The Kafka record"):
+ * Encode ev. With ev->raw set, a raw record: the value is those bytes
+ * exactly (what the client sent for the event, e.g. Raccoon's
+ * event_bytes) and the enrichment travels in headers (protocol, source,
+ * event_type, request_id, event_id, received_at, ip, user_agent, then
+ * ev->extra). Otherwise the canonical envelope (the README's "The Kafka
+ * record"):
  * value {"v":1,"event_id",...,"data":{...}}, key the first identity the
  * event carries, headers protocol/source/event_type/request_id, topic
  * ev->topic or default_topic. event_id must be set by now.

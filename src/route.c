@@ -11,6 +11,9 @@
 int sl_routes_build(struct sl_routes *rt, const struct sl_config *cfg)
 {
 	const struct sl_route rows[] = {
+		/* Before the generic two-segment tracardi route. */
+		{ "reelevant", "reelevant", "POST", cfg->route_reelevant,
+		  sl_reelevant_collect },
 		{ "beacon.event", "beacon", "POST", cfg->route_beacon_event,
 		  sl_beacon_event },
 		{ "beacon.pixel", "beacon", "GET", cfg->route_beacon_pixel,
@@ -18,6 +21,12 @@ int sl_routes_build(struct sl_routes *rt, const struct sl_config *cfg)
 		{ "clickstream", "clickstream", "POST", cfg->route_clickstream,
 		  sl_clickstream_collect },
 		{ "health", "sluice", "GET", cfg->route_health, sl_health },
+		{ "raccoon", "raccoon", "POST", cfg->route_raccoon,
+		  sl_raccoon_events },
+		{ "tracardi.track", "tracardi", "POST",
+		  cfg->route_tracardi_track, sl_tracardi_track },
+		{ "tracardi.collect", "tracardi", "POST",
+		  cfg->route_tracardi_collect, sl_tracardi_collect },
 	};
 
 	rt->rows = malloc(sizeof(rows));

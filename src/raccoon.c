@@ -1,0 +1,441 @@
+/* raccoon.c - Raccoon's REST API: POST /api/v1/events
+ *
+ * A SendEventRequest in JSON or protobuf (by Content-Type) carries
+ * events of (event_bytes, type). Each becomes one record on the topic
+ * kafka.topic_pattern makes of its type; by default a raw record whose
+ * value is event_bytes exactly, so Raccoon's consumers keep working. The
+ * answer is a SendEventResponse in the request's encoding.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "adapter.h"
+#include "codec.h"
+#include "log.h"
+#include "proto.h"
+#include "validate.h"
+
+enum { RC_SUCCESS = 1, RC_ERROR = 2 };			/* Status */
+enum { RC_OK = 1, RC_BAD_REQUEST = 2, RC_INTERNAL = 3 };	/* Code */
+
+struct rc_event {
+	struct sl_buf bytes;	/* event_bytes, decoded */
+	char *type;
+};
+
+/* One decoded SendEventRequest; everything owned. */
+struct rc_request {
+	bool proto;		/* the request's (and answer's) encoding */
+	char *req_guid;
+	struct rc_event *events;
+	size_t nevents;
+	char reason[200];	/* why it does not decode */
+};
+
+static void request_release(struct rc_request *rq)
+{
+	size_t i;
+
+	for (i = 0; i < rq->nevents; i++) {
+		sl_buf_release(&rq->events[i].bytes);
+		free(rq->events[i].type);
+	}
+	free(rq->events);
+	free(rq->req_guid);
+}
+
+static struct rc_event *add_event(struct rc_request *rq)
+{
+	struct rc_event *ev = realloc(rq->events,
+				      (rq->nevents + 1) * sizeof(*ev));
+
+	if (!ev)
+		return NULL;
+	rq->events = ev;
+	ev = &rq->events[rq->nevents++];
+	memset(ev, 0, sizeof(*ev));
+	return ev;
+}
+
+#define WHY(...) (snprintf(rq->reason, sizeof(rq->reason), __VA_ARGS__), -EINVAL)
+
+/* A string field: valid UTF-8 without NUL, copied. */
+static int take_string(struct rc_request *rq, const unsigned char *p,
+		       size_t len, char **out, const char *what)
+{
+	if (!sl_utf8_is_valid((const char *)p, len))
+		return WHY("%s is not valid UTF-8", what);
+	free(*out);
+	*out = strndup((const char *)p, len);
+	return *out ? 0 : -ENOMEM;
+}
+
+static int decode_event_pb(struct rc_request *rq, const unsigned char *p,
+			   size_t len)
+{
+	struct sl_pb_reader r = { p, p + len };
+	struct rc_event *ev = add_event(rq);
+	const unsigned char *v;
+	uint32_t field;
+	int wire, rc;
+
+	if (!ev)
+		return -ENOMEM;
+	while ((rc = sl_pb_next(&r, &field, &wire)) == 1) {
+		if ((field == 1 || field == 2) && wire != SL_PB_LEN)
+			return WHY("Event field %u has the wrong wire type", field);
+		if (field == 1) {
+			if (sl_pb_bytes(&r, &v, &len))
+				return WHY("Event.event_bytes runs past the message");
+			sl_buf_reset(&ev->bytes);
+			if (sl_buf_append(&ev->bytes, v, len))
+				return -ENOMEM;
+		} else if (field == 2) {
+			if (sl_pb_bytes(&r, &v, &len))
+				return WHY("Event.type runs past the message");
+			rc = take_string(rq, v, len, &ev->type, "Event.type");
+			if (rc)
+				return rc;
+		} else if (sl_pb_skip(&r, wire)) {
+			return WHY("Event field %u runs past the message", field);
+		}
+	}
+	return rc ? WHY("malformed protobuf in an Event") : 0;
+}
+
+static int decode_pb(struct rc_request *rq, const unsigned char *p,
+		     size_t len, unsigned int max_events)
+{
+	struct sl_pb_reader r = { p, p + len };
+	const unsigned char *v;
+	uint32_t field;
+	int wire, rc;
+
+	while ((rc = sl_pb_next(&r, &field, &wire)) == 1) {
+		if (field >= 1 && field <= 3 && wire != SL_PB_LEN)
+			return WHY("SendEventRequest field %u has the wrong wire type",
+				   field);
+		if (field >= 1 && field <= 3 && sl_pb_bytes(&r, &v, &len))
+			return WHY("SendEventRequest field %u runs past the message",
+				   field);
+		if (field == 1) {
+			rc = take_string(rq, v, len, &rq->req_guid, "req_guid");
+		} else if (field == 2) {
+			/* Timestamp: checked for shape, not used. */
+			struct sl_pb_reader ts = { v, v + len };
+			uint32_t f;
+			int w, trc;
+
+			while ((trc = sl_pb_next(&ts, &f, &w)) == 1)
+				if (sl_pb_skip(&ts, w))
+					break;
+			rc = trc ? WHY("sent_time is not a Timestamp") : 0;
+		} else if (field == 3) {
+			if (rq->nevents >= max_events)
+				return -E2BIG;
+			rc = decode_event_pb(rq, v, len);
+		} else if (sl_pb_skip(&r, wire)) {
+			rc = WHY("SendEventRequest field %u runs past the message",
+				 field);
+		}
+		if (rc)
+			return rc;
+	}
+	return rc ? WHY("malformed protobuf in SendEventRequest") : 0;
+}
+
+/* obj's member by its proto name or its lowerCamel JSON name. */
+static const cJSON *member(const cJSON *obj, const char *proto,
+			   const char *camel)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(obj, proto);
+
+	return m ? m : cJSON_GetObjectItemCaseSensitive(obj, camel);
+}
+
+static int decode_json(struct rc_request *rq, const char *text, size_t len,
+		       unsigned int max_events)
+{
+	const cJSON *guid, *sent, *events, *item, *bytes, *type;
+	const char *why;
+	cJSON *root = sl_json_parse(text, len, &why);
+	int rc = 0;
+
+	if (!root)
+		return WHY("%s", why);
+	if (!cJSON_IsObject(root)) {
+		rc = WHY("body is not a JSON object");
+		goto out;
+	}
+	guid = member(root, "req_guid", "reqGuid");
+	sent = member(root, "sent_time", "sentTime");
+	events = cJSON_GetObjectItemCaseSensitive(root, "events");
+	if (guid && !cJSON_IsString(guid)) {
+		rc = WHY("req_guid is not a string");
+		goto out;
+	}
+	if (guid && !(rq->req_guid = strdup(guid->valuestring))) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (sent && !cJSON_IsObject(sent) && !cJSON_IsString(sent) &&
+	    !cJSON_IsNull(sent)) {
+		rc = WHY("sent_time is neither {seconds, nanos} nor an RFC 3339 string");
+		goto out;
+	}
+	if (events && !cJSON_IsArray(events)) {
+		rc = WHY("events is not an array");
+		goto out;
+	}
+	if ((unsigned int)cJSON_GetArraySize(events) > max_events) {
+		rc = -E2BIG;
+		goto out;
+	}
+	cJSON_ArrayForEach(item, events) {
+		struct rc_event *ev;
+
+		bytes = member(item, "event_bytes", "eventBytes");
+		type = cJSON_GetObjectItemCaseSensitive(item, "type");
+		if (!cJSON_IsObject(item) || (bytes && !cJSON_IsString(bytes)) ||
+		    (type && !cJSON_IsString(type))) {
+			rc = WHY("events[%d] is not {\"event_bytes\": base64, \"type\": string}",
+				 (int)rq->nevents);
+			goto out;
+		}
+		ev = add_event(rq);
+		if (!ev || (type && !(ev->type = strdup(type->valuestring)))) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		if (bytes && sl_base64_decode(bytes->valuestring,
+					      strlen(bytes->valuestring),
+					      &ev->bytes)) {
+			rc = WHY("events[%d].event_bytes is not base64",
+				 (int)rq->nevents - 1);
+			goto out;
+		}
+	}
+out:
+	cJSON_Delete(root);
+	return rc;
+}
+
+#undef WHY
+
+/* The media type of CONTENT_TYPE, lowercased, without parameters. */
+static void media_type(const char *ct, char *out, size_t size)
+{
+	size_t n = 0;
+
+	while (ct && *ct == ' ')
+		ct++;
+	for (; ct && *ct && *ct != ';' && *ct != ' ' && n < size - 1; ct++)
+		out[n++] = (char)tolower((unsigned char)*ct);
+	out[n] = '\0';
+}
+
+/* Answer with a SendEventResponse in the request's encoding. */
+static void answer(struct sl_ctx *ctx, const struct rc_request *rq,
+		   int http, int status, int code, const char *reason)
+{
+	struct sl_buf b = { 0 }, entry = { 0 };
+	long long now = (long long)time(NULL);
+	const char *guid = rq->req_guid ? rq->req_guid : "";
+	int rc = 0;
+
+	if (rq->proto) {
+		rc |= sl_pb_put_varint(&b, 1, (uint64_t)status);
+		rc |= sl_pb_put_varint(&b, 2, (uint64_t)code);
+		rc |= sl_pb_put_varint(&b, 3, (uint64_t)now);
+		if (reason)
+			rc |= sl_pb_put_bytes(&b, 4, reason, strlen(reason));
+		rc |= sl_pb_put_bytes(&entry, 1, "req_guid", 8);
+		rc |= sl_pb_put_bytes(&entry, 2, guid, strlen(guid));
+		rc |= sl_pb_put_bytes(&b, 5, entry.data, entry.len);
+	} else {
+		rc |= sl_buf_printf(&b, "{\"status\":%d,\"code\":%d,\"sent_time\":%lld",
+				    status, code, now);
+		if (reason) {
+			rc |= sl_buf_puts(&b, ",\"reason\":");
+			rc |= sl_buf_json_str(&b, reason, strlen(reason));
+		}
+		rc |= sl_buf_puts(&b, ",\"data\":{\"req_guid\":");
+		rc |= sl_buf_json_str(&b, guid, strlen(guid));
+		rc |= sl_buf_puts(&b, "}}");
+	}
+	if (rc)
+		sl_response_set(ctx->resp, 500, NULL, NULL, 0);
+	else
+		sl_response_set(ctx->resp, http,
+				rq->proto ? "application/proto" :
+				"application/json", b.data, b.len);
+	sl_buf_release(&b);
+	sl_buf_release(&entry);
+}
+
+/* Refuse the request: log, bad-events record, ERROR response. */
+static void refuse(struct sl_ctx *ctx, const struct rc_request *rq, int http,
+		   int code, bool with_body, const char *reason)
+{
+	sl_ctx_reject(ctx, http, NULL, with_body, "%s", reason);
+	answer(ctx, rq, http, RC_ERROR, code, reason);
+}
+
+/* Identity headers: "X-User-ID" and the optional group header. */
+static void identity(struct sl_ctx *ctx, struct sl_event *ev)
+{
+	const struct sl_config *cfg = ctx->cfg;
+	const char *v;
+
+	if (cfg->raccoon_conn_id_header && *cfg->raccoon_conn_id_header &&
+	    (v = sl_ctx_header(ctx, cfg->raccoon_conn_id_header)) &&
+	    *v && sl_utf8_is_valid(v, strlen(v))) {
+		ev->ids[SL_ID_USER] = v;
+		ev->extra[ev->nextra].name = "conn_id";
+		ev->extra[ev->nextra++].value = v;
+	}
+	if (cfg->raccoon_conn_group_header && *cfg->raccoon_conn_group_header &&
+	    (v = sl_ctx_header(ctx, cfg->raccoon_conn_group_header)) &&
+	    *v && sl_utf8_is_valid(v, strlen(v))) {
+		ev->extra[ev->nextra].name = "conn_group";
+		ev->extra[ev->nextra++].value = v;
+	}
+}
+
+/* One record per event; false when the batch could not be made. */
+static bool add_events(struct sl_ctx *ctx, const struct rc_request *rq)
+{
+	size_t i;
+
+	for (i = 0; i < rq->nevents; i++) {
+		const struct rc_event *re = &rq->events[i];
+		char topic[SL_TOPIC_MAX + 1];
+		struct sl_event ev = {
+			.protocol = "raccoon",
+			.event_type = re->type,
+			.topic = topic,
+		};
+		cJSON *data = NULL;
+		struct sl_buf b64 = { 0 };
+		int rc;
+
+		sl_topic_from_pattern(ctx->cfg->kafka_topic_pattern,
+				      re->type, topic);
+		identity(ctx, &ev);
+		if (rq->req_guid && ev.nextra < 4) {
+			ev.extra[ev.nextra].name = "req_guid";
+			ev.extra[ev.nextra++].value = rq->req_guid;
+		}
+		if (ctx->cfg->raccoon_envelope) {
+			data = cJSON_CreateObject();
+			if (!data || sl_base64_encode(re->bytes.data, re->bytes.len, &b64) ||
+			    !cJSON_AddStringToObject(data, "type", re->type) ||
+			    !cJSON_AddStringToObject(data, "event_bytes",
+						     b64.data ? b64.data : "") ||
+			    (rq->req_guid && !cJSON_AddStringToObject(data, "req_guid",
+								      rq->req_guid))) {
+				cJSON_Delete(data);
+				sl_buf_release(&b64);
+				return false;
+			}
+			ev.data = data;
+		} else {
+			ev.raw = re->bytes.data ? re->bytes.data : "";
+			ev.raw_len = re->bytes.len;
+		}
+		rc = sl_ctx_add_event(ctx, &ev);
+		cJSON_Delete(data);
+		sl_buf_release(&b64);
+		if (rc)
+			return false;
+	}
+	return true;
+}
+
+void sl_raccoon_events(struct sl_ctx *ctx)
+{
+	struct rc_request rq = { 0 };
+	const struct sl_request *req = ctx->req;
+	char mt[64], reason[300];
+	const char *why;
+	size_t i;
+	int rc;
+
+	media_type(req->content_type, mt, sizeof(mt));
+	if (!strcmp(mt, "application/proto") ||
+	    !strcmp(mt, "application/protobuf") ||
+	    !strcmp(mt, "application/x-protobuf")) {
+		rq.proto = true;
+	} else if (strcmp(mt, "application/json")) {
+		snprintf(reason, sizeof(reason),
+			 "unsupported Content-Type '%.60s': use application/json or application/proto",
+			 req->content_type ? req->content_type : "");
+		refuse(ctx, &rq, 400, RC_BAD_REQUEST, false, reason);
+		goto out;
+	}
+	if (sl_ctx_spool_full(ctx)) {
+		sl_log(SL_LOG_WARN, req->id, ctx->route,
+		       "status=503 spool %s is over its high watermark",
+		       ctx->cfg->spool_dir);
+		answer(ctx, &rq, 503, RC_ERROR, RC_INTERNAL,
+		       "collector is busy, retry later");
+		sl_response_header(ctx->resp, "Retry-After", "30");
+		goto out;
+	}
+	rc = sl_ctx_read_body(ctx, &why);
+	if (rc) {
+		refuse(ctx, &rq, rc, RC_BAD_REQUEST, rc == 400, why);
+		goto out;
+	}
+	rc = rq.proto ? decode_pb(&rq, (const unsigned char *)req->body.data,
+				  req->body.len, ctx->cfg->max_events) :
+	     decode_json(&rq, req->body.data ? req->body.data : "",
+			 req->body.len, ctx->cfg->max_events);
+	if (rc == -E2BIG) {
+		snprintf(reason, sizeof(reason),
+			 "more events than http.max_events (%u)",
+			 ctx->cfg->max_events);
+		refuse(ctx, &rq, 413, RC_BAD_REQUEST, true, reason);
+		goto out;
+	}
+	if (rc == -ENOMEM) {
+		answer(ctx, &rq, 500, RC_ERROR, RC_INTERNAL, "out of memory");
+		goto out;
+	}
+	for (i = 0; !rc && i < rq.nevents; i++)
+		if (!rq.events[i].type || !*rq.events[i].type ||
+		    strlen(rq.events[i].type) > SL_MAX_ID_LEN)
+			rc = (snprintf(rq.reason, sizeof(rq.reason),
+				       "event %zu has no type (or one over %d bytes)",
+				       i, SL_MAX_ID_LEN), -EINVAL);
+	if (!rc && rq.nevents == 0)
+		rc = (snprintf(rq.reason, sizeof(rq.reason), "no events"),
+		      -EINVAL);
+	if (rc) {
+		refuse(ctx, &rq, 400, RC_BAD_REQUEST, true, rq.reason);
+		goto out;
+	}
+	if (!add_events(ctx, &rq)) {
+		sl_buf_reset(&ctx->batch);
+		ctx->events = 0;
+		rc = -ENOMEM;
+	}
+	if (rc || sl_ctx_commit(ctx)) {
+		answer(ctx, &rq, 503, RC_ERROR, RC_INTERNAL,
+		       "events could not be stored, retry later");
+		sl_response_header(ctx->resp, "Retry-After", "30");
+		goto out;
+	}
+	answer(ctx, &rq, 200, RC_SUCCESS, RC_OK, NULL);
+out:
+	request_release(&rq);
+}
