@@ -22,6 +22,8 @@ message_timeout_ms = 3000
 [app test_release]
 [app shop]
 topic = shop-events
+[source source-id]
+[datasource my-datasource]
 CONF
 	lighttpd_start "$STATE" 2
 	export LIGHTTPD_PID LIGHTTPD_URL
@@ -76,6 +78,58 @@ post()
 	wait_for '[ -n "$(kafka_read events-bad)" ]' 10
 	[[ "$(kafka_read events-bad '%h\n' | tail -1)" == *"reason=appId 'nobody' is not allowed"* ]]
 	assert_eq "$(kafka_read events-bad | tail -1 | jq -r .status)" 403
+}
+
+@test "raccoon through lighttpd: JSON and protobuf records in Kafka equal event_bytes" {
+	command -v protoc >/dev/null || skip "protoc is not installed (Debian: protobuf-compiler)"
+	local seed bytes
+	seed='{"req_guid":"1234abcd","sent_time":{"seconds":1638154927,"nanos":376499000},"events":[{"eventBytes":"Cg4KCHNlcnZpY2UxEgJBMRACIAEyiQEKJDczZTU3ZDlhLTAzMjQtNDI3Yy1hYTc5LWE4MzJjMWZkY2U5ZiISCcix9QzhsChAEekGEi1cMlNAKgwKAmlkEgJpZBjazUsyFwoDaU9zEgQxMi4zGgVBcHBsZSIDaTEwOiYKJDczZTU3ZDlhLTAzMjQtNDI3Yy1hYTc5LWE4MzJjMWZkY2U5Zg==","type":"booking"}]}'
+	run curl -s -H 'Content-Type: application/json' -H 'X-User-ID: 654785432' \
+		--data "$seed" "$LIGHTTPD_URL/api/v1/events"
+	assert_eq "$(echo "$output" | jq -c 'del(.sent_time)')" '{"status":1,"code":1,"data":{"req_guid":"1234abcd"}}'
+	wait_for '[ -n "$(kafka_read clickstream-booking-log)" ]' 10
+	assert_eq "$(kafka_read clickstream-booking-log '%s' | base64 -w0)" \
+		"$(printf '%s' "$seed" | jq -r '.events[0].eventBytes')"
+	assert_eq "$(kafka_read clickstream-booking-log '%k\n')" 654785432
+	[[ "$(kafka_read clickstream-booking-log '%h\n')" == *"conn_id=654785432"*"req_guid=1234abcd"* ]]
+
+	printf 'req_guid: "pb-3" events { event_bytes: "one\\001" type: "pbtest" } events { event_bytes: "two" type: "pbtest" } events { event_bytes: "three" type: "pbtest" }' |
+		protoc -I "$SLUICE_SRCDIR/tests/helpers" -I /usr/include \
+			--encode=raystack.raccoon.v1beta1.SendEventRequest \
+			"$SLUICE_SRCDIR/tests/helpers/raccoon.proto" >"$BATS_TEST_TMPDIR/req.pb"
+	curl -s -H 'Content-Type: application/proto' --data-binary @"$BATS_TEST_TMPDIR/req.pb" \
+		-o "$BATS_TEST_TMPDIR/resp.pb" "$LIGHTTPD_URL/api/v1/events"
+	protoc -I "$SLUICE_SRCDIR/tests/helpers" -I /usr/include \
+		--decode=raystack.raccoon.v1beta1.SendEventResponse \
+		"$SLUICE_SRCDIR/tests/helpers/raccoon.proto" <"$BATS_TEST_TMPDIR/resp.pb" >"$BATS_TEST_TMPDIR/resp.txt"
+	grep -q '^status: STATUS_SUCCESS$' "$BATS_TEST_TMPDIR/resp.txt"
+	grep -q '^code: CODE_OK$' "$BATS_TEST_TMPDIR/resp.txt"
+	grep -q 'value: "pb-3"' "$BATS_TEST_TMPDIR/resp.txt"
+	wait_for '[ "$(kafka_read clickstream-pbtest-log "%s\n" | wc -l)" -eq 3 ]' 10
+	assert_eq "$(kafka_read clickstream-pbtest-log '%s\n' | sort | od -An -c | tr -s ' \n' ' ')" \
+		"$(printf 'one\001\nthree\ntwo\n' | od -An -c | tr -s ' \n' ' ')"
+}
+
+@test "tracardi and reelevant through lighttpd: the seed examples land in Kafka" {
+	local body
+	body='{"source":{"id":"source-id"},"session":{"id":"session-id"},"profile":{"id":"profile-id"},"context":{},"properties":{},"events":[{"type":"purchase-order","properties":{"product":"Nike shoes","quantity":1}},{"type":"page-view"}],"options":{}}'
+	run curl -s -H 'Content-Type: application/json' --data "$body" "$LIGHTTPD_URL/track"
+	assert_eq "$output" '{"profile":{"id":"profile-id"}}'
+	run curl -s -H 'Content-Type: application/json' --data '{"voucher":"V1"}' \
+		"$LIGHTTPD_URL/collect/coupon-received/source-id"
+	assert_eq "$output" '{"profile":{"id":null}}'
+	body='{"key":"61a095fdd8d2e20011544831","tmpId":"ckz2qlmkm00002y8pa227wee9","eventId":"rlvt-kafka-1","name":"product_page","url":"https://shop.example.com/p?x=1","data":{"ids":["42"]},"clientId":"c1","v":1}'
+	run curl -s -o /dev/null -w '%{http_code}' -A 'Mozilla/5.0 (X11)' \
+		-H 'Content-Type: application/json' --data "$body" \
+		"$LIGHTTPD_URL/collect/my-datasource/rlvt"
+	assert_eq "$output" 200
+	wait_for '[ "$(kafka_read events | jq -r "select(.protocol == \"tracardi\") | .event_type" | wc -l)" -eq 3 ]' 10
+	assert_eq "$(kafka_read events | jq -r 'select(.protocol == "tracardi") | .event_type' | sort | tr '\n' ' ')" \
+		"coupon-received page-view purchase-order "
+	wait_for '[ -n "$(kafka_read events | jq -r "select(.event_id == \"rlvt-kafka-1\") | .data.url")" ]' 10
+	assert_eq "$(kafka_read events | jq -r 'select(.event_id == "rlvt-kafka-1") | .data.url')" \
+		"https://shop.example.com/p"
+	[[ "$(kafka_read events '%k %h\n' | grep 'protocol=reelevant')" == "ckz2qlmkm00002y8pa227wee9 protocol=reelevant,source=my-datasource,event_type=product_page,"* ]]
 }
 
 @test "brokers down: clients still get 200 at once, idle processes spool the failures, the relay ships them" {
