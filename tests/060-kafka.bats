@@ -132,6 +132,32 @@ post()
 	[[ "$(kafka_read events '%k %h\n' | grep 'protocol=reelevant')" == "ckz2qlmkm00002y8pa227wee9 protocol=reelevant,source=my-datasource,event_type=product_page,"* ]]
 }
 
+@test "every seed request example through lighttpd: its documented answer, its events in Kafka" {
+	local seed_cs req ctx
+	seed_cs='[{"event_type":"button_click","event_id":"460daa08-0717-4385-8f2e-acb5bd019ee7","timestamp":1667877566697,"app_id":"your appId","attributes":{"productName":"shoes","Price":99.9}},{"event_type":"item_view","event_id":"c6067c1c-fd8d-4fdb-bfaf-cc1212ca0195","timestamp":1667877565698,"app_id":"your appId","attributes":{"productName":"book","Price":39.9}}]'
+	assert_eq "$(curl -s -o /dev/null -w '%{http_code}' \
+		'--location' "$LIGHTTPD_URL/collect?appId=test_release&platform=Android&event_bundle_sequence_id=1" \
+		--header 'Content-Type: application/json; charset=utf-8' \
+		--header 'X-Forwarded-For: 101.188.67.134' --data "$seed_cs")" 200
+	assert_eq "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$LIGHTTPD_URL/e" \
+		-H 'Accept: application/json' -H 'Content-Type: application/json' \
+		--data-binary $'{\n    "tv001": "111",\n    "tv002": "123",\n    "tv003": "web"\n}')" 200
+	assert_eq "$(curl -s -o /dev/null -w '%{http_code} %{content_type} %{size_download}' \
+		-H 'Accept: */*' "$LIGHTTPD_URL/pixel?tv001=111&tv002=123&tv003=mobile")" "200 image/gif 43"
+	req='{"source":{"id":"source-id"},"session":{"id":"seed-session"},"events":[{"type":"purchase-order","properties":{"product":"Nike shoes","quantity":1}},{"type":"page-view"}]}'
+	[[ "$(curl -s -H 'Content-Type: application/json' --data "$req" "$LIGHTTPD_URL/track")" =~ ^\{\"profile\":\{\"id\":\"[0-9a-f-]{36}\"\}\}$ ]]
+	ctx='{"source":{"id":"source-id"},"session":{"id":"seed-session"},"profile":{"id":"profile-id"},"events":[{"type":"purchase-order","properties":{"product":"Nike shoes","quantity":1}},{"type":"page-view"}],"context":{"device":"iPhone X"}}'
+	assert_eq "$(curl -s -H 'Content-Type: application/json' --data "$ctx" "$LIGHTTPD_URL/track")" \
+		'{"profile":{"id":"profile-id"}}'
+	assert_eq "$(curl -s -H 'Content-Type: application/json' --data "$req" "$LIGHTTPD_URL/track?profile_less=true")" \
+		'{"profile":{"id":null}}'
+	wait_for '[ "$(kafka_read events | jq -r "select(.ids.session == \"seed-session\") | .event_type" | wc -l)" -eq 6 ]' 10
+	assert_eq "$(kafka_read events | jq -r 'select(.ids.session == "seed-session" and .meta.context.device == "iPhone X") | .ids.profile' | sort -u)" profile-id
+	wait_for '[ "$(kafka_read events | jq -r "select(.event_id == \"c6067c1c-fd8d-4fdb-bfaf-cc1212ca0195\") | .ip")" = 101.188.67.134 ]' 10
+	wait_for '[ -n "$(kafka_read events | jq -r "select(.data.tv003 == \"web\") | .event_id")" ]' 10
+	wait_for '[ -n "$(kafka_read events | jq -r "select(.data.tv003 == \"mobile\") | .event_id")" ]' 10
+}
+
 @test "brokers down: clients still get 200 at once, idle processes spool the failures, the relay ships them" {
 	local i code ids
 	assert_eq "$(curl -s "$LIGHTTPD_URL/health" | jq -r .kafka)" up
