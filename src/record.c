@@ -61,12 +61,11 @@ static int put_json(struct sl_buf *b, const char *name, const cJSON *item)
 	return rc;
 }
 
-static int put_enrichment(struct sl_buf *b, const struct sl_enrichment *en)
+/* ,"ip":…,"user_agent":…,"request_id":… */
+static int put_client(struct sl_buf *b, const struct sl_enrichment *en)
 {
-	int rc = sl_buf_printf(b, ",\"received_at\":%" PRId64, en->received_at);
+	int rc = put_opt(b, "ip", en->ip);
 
-	if (!rc)
-		rc = put_opt(b, "ip", en->ip);
 	if (!rc)
 		rc = put_opt(b, "user_agent", en->user_agent);
 	if (!rc)
@@ -146,11 +145,7 @@ int sl_record_encode(struct sl_record *rec, const struct sl_event *ev,
 	if (!rc)
 		rc = sl_buf_puts(b, "}");
 	if (!rc)
-		rc = put_opt(b, "ip", en->ip);
-	if (!rc)
-		rc = put_opt(b, "user_agent", en->user_agent);
-	if (!rc)
-		rc = put_opt(b, "request_id", en->request_id);
+		rc = put_client(b, en);
 	if (!rc)
 		rc = put_json(b, "meta", ev->meta);
 	if (!rc)
@@ -183,7 +178,10 @@ int sl_record_encode_bad(struct sl_record *rec, const struct sl_rejection *rj,
 	if (!rc)
 		rc = put_opt(b, "source", rj->source);
 	if (!rc)
-		rc = put_enrichment(b, en);
+		rc = sl_buf_printf(b, ",\"received_at\":%" PRId64,
+				   en->received_at);
+	if (!rc)
+		rc = put_client(b, en);
 	if (!rc)
 		rc = put_opt(b, "method", rj->method);
 	if (!rc)

@@ -9,12 +9,6 @@ setup()
 	write_config
 }
 
-body()
-{
-	BODY_FILE="$BATS_TEST_TMPDIR/body"
-	printf '%s' "$1" >"$BODY_FILE"
-}
-
 # The one bad-event record of the test, and its reason.
 bad_reason()
 {

@@ -15,12 +15,6 @@ setup()
 		'topic = private-events'
 }
 
-body()
-{
-	BODY_FILE="$BATS_TEST_TMPDIR/body"
-	printf '%s' "$1" >"$BODY_FILE"
-}
-
 # One event with the required fields and the given extra members.
 event()
 {

@@ -9,12 +9,6 @@ setup()
 	write_config
 }
 
-body()
-{
-	BODY_FILE="$BATS_TEST_TMPDIR/body"
-	printf '%s' "$1" >"$BODY_FILE"
-}
-
 # Three events with ids PREFIX-1..3.
 batch()
 {
@@ -23,6 +17,32 @@ batch()
 		out="$out{\"event_type\":\"t\",\"event_id\":\"$1-$i\",\"timestamp\":1700000000000,\"app_id\":\"a\",\"attributes\":{\"pad\":\"$(printf 'x%.0s' {1..200})\"}},"
 	done
 	printf '[%s]' "${out%,}"
+}
+
+# N sluice.cgi writers at once, each posting ROUNDS batches of three
+# events; fails when any request is not answered 200.
+writers()
+{
+	local n="$1" rounds="$2" w r pid
+	local -a pids=()
+
+	for w in $(seq "$n"); do
+		(
+			# Each writer its own scratch files.
+			BATS_TEST_TMPDIR="$BATS_TEST_TMPDIR/w$w"
+			mkdir -p "$BATS_TEST_TMPDIR"
+			CGI_BODY="$BATS_TEST_TMPDIR/out"
+			for r in $(seq "$rounds"); do
+				body "$(batch "w$w-r$r")"
+				cgi POST /collect appId=test_release
+				[ "$cgi_status" = 200 ] || exit 1
+			done
+		) 3>&- &
+		pids+=($!)
+	done
+	for pid in "${pids[@]}"; do
+		wait "$pid"
+	done
 }
 
 @test "the spool directory is made 0700 and its files 0600" {
@@ -56,22 +76,7 @@ batch()
 }
 
 @test "concurrent CGI writers never interleave or tear lines" {
-	local w
-	for w in $(seq 8); do
-		(
-			for r in $(seq 25); do
-				printf '%s' "$(batch "w$w-r$r")" >"$BATS_TEST_TMPDIR/b$w"
-				BODY_FILE="$BATS_TEST_TMPDIR/b$w"
-				CGI_BODY="$BATS_TEST_TMPDIR/o$w"
-				# Each writer its own scratch files.
-				BATS_TEST_TMPDIR="$BATS_TEST_TMPDIR/w$w"
-				mkdir -p "$BATS_TEST_TMPDIR"
-				cgi POST /collect appId=test_release
-				[ "$cgi_status" = 200 ] || exit 1
-			done
-		) 3>&- &
-	done
-	wait
+	writers 8 25
 	# Every line parses, and every event is there exactly once.
 	assert_eq "$(spool_records | jq -c . | wc -l)" 600
 	assert_eq "$(spool_values events | jq -r .event_id | sort -u | wc -l)" 600
@@ -80,21 +85,7 @@ batch()
 
 @test "concurrent writers across rotations lose nothing" {
 	write_config '[spool]' 'rotate_size = 8k'
-	local w
-	for w in $(seq 4); do
-		(
-			for r in $(seq 20); do
-				printf '%s' "$(batch "w$w-r$r")" >"$BATS_TEST_TMPDIR/b$w"
-				BODY_FILE="$BATS_TEST_TMPDIR/b$w"
-				BATS_TEST_TMPDIR="$BATS_TEST_TMPDIR/w$w"
-				CGI_BODY="$BATS_TEST_TMPDIR/o"
-				mkdir -p "$BATS_TEST_TMPDIR"
-				cgi POST /collect appId=test_release
-				[ "$cgi_status" = 200 ] || exit 1
-			done
-		) 3>&- &
-	done
-	wait
+	writers 4 20
 	# Several closed files, each 0600, holding whole lines.
 	[ "$(ls "$SPOOL"/spool-*.jsonl | wc -l)" -gt 5 ]
 	for f in "$SPOOL"/spool-*.jsonl; do

@@ -76,12 +76,6 @@ setup()
 		'[http]' 'max_events = 5'
 }
 
-body()
-{
-	BODY_FILE="$BATS_TEST_TMPDIR/body"
-	printf '%s' "$1" >"$BODY_FILE"
-}
-
 proto()
 {
 	protoc -I "$SLUICE_SRCDIR/tests/helpers" -I /usr/include \
@@ -374,4 +368,24 @@ ROWS
 	cgi POST /collect appId=test_release
 	assert_eq "$cgi_status" 200
 	assert_eq "$(spool_values events | jq -r .protocol)" clickstream
+}
+
+@test "spool over its watermark: raccoon 503 INTERNAL_ERROR, tracardi 503, reelevant 200 and a loud drop" {
+	write_config '[source source-id]' '[datasource my-datasource]' \
+		'[spool]' 'max_size = 100'
+	cgi GET /pixel "pad=$(printf 'x%.0s' {1..200})"
+	body "$RACCOON_SEED"
+	cgi POST /api/v1/events '' CONTENT_TYPE=application/json
+	assert_eq "$cgi_status" 503
+	assert_eq "$(header Retry-After)" 30
+	assert_eq "$(body_text | jq -c '[.status, .code, .reason]')" '[2,3,"collector is busy, retry later"]'
+	body "$TRACARDI_REQUIRED"
+	cgi POST /track
+	assert_eq "$cgi_status" 503
+	assert_eq "$(body_text | jq -r .detail)" "collector is busy, retry later"
+	body "$REELEVANT"
+	cgi POST /collect/my-datasource/rlvt
+	assert_eq "$cgi_status" 200
+	[[ "$cgi_log" == *"error req="*"route=reelevant event dropped: spool $SPOOL is over its high watermark"* ]]
+	assert_eq "$(spool_records | wc -l)" 1
 }

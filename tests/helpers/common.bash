@@ -13,6 +13,7 @@
 #                          exit 0 or a sanitizer reported anything. With
 #                          CGI_FSIZE=N the program may write files of at
 #                          most N bytes (a disk that fills up).
+#   body TEXT              use TEXT as the request body of the next cgi calls
 #   header NAME            value of a header of the last cgi response
 #   body_text              the last cgi response body
 #   spool_records          every spool line ($SPOOL/*.jsonl), in order
@@ -102,6 +103,12 @@ cgi()
 	perl -0777 -ne 'print $1 if /\A.*?\r\n\r\n(.*)\z/s' "$out" >"$CGI_BODY"
 	cgi_status=$(printf '%s\n' "$cgi_headers" |
 		sed -n 's/^Status: \([0-9]*\).*/\1/p' | tr -d '\r')
+}
+
+body()
+{
+	BODY_FILE="$BATS_TEST_TMPDIR/body"
+	printf '%s' "$1" >"$BODY_FILE"
 }
 
 header()
