@@ -26,6 +26,7 @@ enum key_type {
 	T_BYTES64,	/* uint64_t with optional k/m/g suffix */
 	T_LIMIT,	/* the same, where 0 means no limit */
 	T_FSYNC,	/* never | always | N (ms) */
+	T_ORIGINS,	/* comma-separated http(s)://host[:port] */
 	T_BYTES,	/* size_t with optional k/m/g suffix, at most 1 GiB */
 	T_COUNT,	/* unsigned int, 1 .. 1000000 */
 	T_BOOL,		/* true/false/yes/no/on/off/1/0 */
@@ -64,7 +65,8 @@ static const struct key_def global_keys[] = {
 	{ "http", "max_body", T_BYTES, CFG(max_body) },
 	{ "http", "max_events", T_COUNT, CFG(max_events) },
 	{ "http", "trusted_proxies", T_CIDRS, CFG(trusted_proxies) },
-	{ "http", "cors_origins", T_STR, CFG(cors_origins) },
+	{ "http", "cors_origins", T_ORIGINS, CFG(cors_origins) },
+	{ "http", "cors_max_age", T_COUNT, CFG(cors_max_age) },
 	{ "log", "level", T_LEVEL, CFG(log_level) },
 	{ "routes", "beacon_event", T_MOUNT, CFG(route_beacon_event) },
 	{ "routes", "beacon_pixel", T_MOUNT, CFG(route_beacon_pixel) },
@@ -252,6 +254,31 @@ static int set_value(struct parser *ps, const struct key_def *def,
 		else
 			*(uint64_t *)slot = n;
 		return 0;
+	case T_ORIGINS: {
+		const char *p = v;
+
+		while (*p) {
+			size_t len = strcspn(p, ","), a = 0, b;
+			const char *host;
+
+			while (a < len && isspace((unsigned char)p[a]))
+				a++;
+			b = len;
+			while (b > a && isspace((unsigned char)p[b - 1]))
+				b--;
+			host = !strncmp(p + a, "https://", 8) ? p + a + 8 :
+			       !strncmp(p + a, "http://", 7) ? p + a + 7 : NULL;
+			if (b > a && (!host || host >= p + b ||
+				      memchr(host, '/', (size_t)(p + b - host)) ||
+				      memchr(p + a, '*', b - a)))
+				return fail(ps, "http.cors_origins: '%.*s' is not an origin like https://shop.example.com (no path, no wildcard: browsers send credentials)",
+					    (int)(b - a), p + a);
+			p += len;
+			if (*p == ',')
+				p++;
+		}
+		return set_string(ps, slot, v);
+	}
 	case T_FSYNC:
 		if (!strcmp(v, "never") || !strcmp(v, "false"))
 			*(int *)slot = -1;
@@ -473,6 +500,7 @@ struct sl_config *sl_config_new_defaults(void)
 	cfg->kafka_queue_max_messages = 100000;
 	cfg->max_body = 1048576;
 	cfg->max_events = 1000;
+	cfg->cors_max_age = 600;
 	cfg->log_level = SL_LOG_INFO;
 	if (!(cfg->spool_dir = strdup(SL_SPOOL_DIR)) ||
 	    !(cfg->kafka_topic = strdup("events")) ||

@@ -72,7 +72,8 @@ struct sl_config {
 	size_t max_body;		/* bytes, before and after gunzip */
 	unsigned int max_events;	/* events in one request */
 	struct sl_cidr_list trusted_proxies;
-	char *cors_origins;
+	char *cors_origins;		/* comma-separated origins or NULL */
+	unsigned int cors_max_age;	/* seconds a preflight is cached */
 
 	/* [log] */
 	enum sl_log_level log_level;

@@ -11,6 +11,7 @@
 
 #include "adapter.h"
 #include "core.h"
+#include "cors.h"
 #include "kafka.h"
 #include "log.h"
 #include "route.h"
@@ -287,7 +288,7 @@ void sl_core_handle(struct sl_core *core, const struct sl_transport *tp,
 	struct sl_response resp = { 0 };
 	struct sl_ctx ctx = { 0 };
 	const struct sl_route *route;
-	const char *allow;
+	const char *allow, *origin;
 	int status;
 
 	if (sl_request_init(&req, tp, io)) {
@@ -311,6 +312,17 @@ void sl_core_handle(struct sl_core *core, const struct sl_transport *tp,
 
 	route = sl_routes_match(&core->routes, req.method, req.path, ctx.caps,
 				&ctx.ncaps, &status, &allow);
+	origin = sl_request_param(&req, "HTTP_ORIGIN");
+	if (!route && status == 405 && !strcmp(req.method, "OPTIONS")) {
+		if (!sl_cors_preflight(core->cfg, origin, allow,
+				       sl_request_param(&req,
+						"HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
+				       &resp))
+			sl_log(SL_LOG_WARN, req.id, NULL,
+			       "preflight for %.200s from origin '%.100s', which is not in http.cors_origins: no CORS headers",
+			       req.path, origin ? origin : "");
+		goto out_send;
+	}
 	if (!route) {
 		sl_log(SL_LOG_WARN, req.id, NULL, "status=%d %s %.200s", status,
 		       req.method, req.path);
@@ -326,6 +338,10 @@ void sl_core_handle(struct sl_core *core, const struct sl_transport *tp,
 	ctx.protocol = route->protocol;
 	route->fn(&ctx);
 	sl_ctx_commit(&ctx);
+	if (origin && !sl_cors_answer(core->cfg, origin, &resp))
+		sl_log(SL_LOG_INFO, req.id, ctx.route,
+		       "origin '%.100s' is not in http.cors_origins: no CORS headers",
+		       origin);
 
 out_send:
 	if (sl_response_send(&resp, tp, io))
