@@ -39,6 +39,7 @@ struct sl_ctx {
 	struct sl_kafka_wait wait;	/* ack = kafka: records in flight */
 	unsigned int events;		/* good records in batch */
 	unsigned int rejected;		/* bad records in batch */
+	bool not_tracked;		/* DNT/GPC with do_not_track = drop */
 	struct sl_core *core;
 };
 

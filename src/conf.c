@@ -27,6 +27,7 @@ enum key_type {
 	T_LIMIT,	/* the same, where 0 means no limit */
 	T_FSYNC,	/* never | always | N (ms) */
 	T_ORIGINS,	/* comma-separated http(s)://host[:port] */
+	T_PRIVACY,	/* record | anonymize | drop */
 	T_BYTES,	/* size_t with optional k/m/g suffix, at most 1 GiB */
 	T_COUNT,	/* unsigned int, 1 .. 1000000 */
 	T_BOOL,		/* true/false/yes/no/on/off/1/0 */
@@ -67,6 +68,9 @@ static const struct key_def global_keys[] = {
 	{ "http", "trusted_proxies", T_CIDRS, CFG(trusted_proxies) },
 	{ "http", "cors_origins", T_ORIGINS, CFG(cors_origins) },
 	{ "http", "cors_max_age", T_COUNT, CFG(cors_max_age) },
+	{ "http", "client_ip_header", T_STR, CFG(client_ip_header) },
+	{ "http", "anonymize_ip", T_BOOL, CFG(anonymize_ip) },
+	{ "http", "do_not_track", T_PRIVACY, CFG(do_not_track) },
 	{ "log", "level", T_LEVEL, CFG(log_level) },
 	{ "routes", "beacon_event", T_MOUNT, CFG(route_beacon_event) },
 	{ "routes", "beacon_pixel", T_MOUNT, CFG(route_beacon_pixel) },
@@ -253,6 +257,16 @@ static int set_value(struct parser *ps, const struct key_def *def,
 			*(size_t *)slot = (size_t)n;
 		else
 			*(uint64_t *)slot = n;
+		return 0;
+	case T_PRIVACY:
+		if (!strcmp(v, "record"))
+			*(enum sl_privacy *)slot = SL_PRIVACY_RECORD;
+		else if (!strcmp(v, "anonymize"))
+			*(enum sl_privacy *)slot = SL_PRIVACY_ANONYMIZE;
+		else if (!strcmp(v, "drop"))
+			*(enum sl_privacy *)slot = SL_PRIVACY_DROP;
+		else
+			return fail(ps, "http.do_not_track: '%s' is not record, anonymize or drop", v);
 		return 0;
 	case T_ORIGINS: {
 		const char *p = v;
@@ -629,6 +643,7 @@ void sl_config_destroy(struct sl_config *cfg)
 	free(cfg->kafka_topic_pattern);
 	free(cfg->kafka_compression);
 	free(cfg->cors_origins);
+	free(cfg->client_ip_header);
 	free(cfg->route_beacon_event);
 	free(cfg->route_beacon_pixel);
 	free(cfg->route_clickstream);

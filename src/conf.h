@@ -74,6 +74,13 @@ struct sl_config {
 	struct sl_cidr_list trusted_proxies;
 	char *cors_origins;		/* comma-separated origins or NULL */
 	unsigned int cors_max_age;	/* seconds a preflight is cached */
+	char *client_ip_header;		/* e.g. CF-Connecting-IP, or NULL */
+	bool anonymize_ip;		/* zero the host part before storing */
+	enum sl_privacy {
+		SL_PRIVACY_RECORD,	/* DNT/GPC change nothing */
+		SL_PRIVACY_ANONYMIZE,	/* ... anonymise the address */
+		SL_PRIVACY_DROP,	/* ... do not record the events */
+	} do_not_track;
 
 	/* [log] */
 	enum sl_log_level log_level;

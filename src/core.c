@@ -130,6 +130,11 @@ int sl_ctx_add_event(struct sl_ctx *ctx, struct sl_event *ev)
 	char id[37];
 	int rc;
 
+	if (ctx->not_tracked) {
+		sl_log(SL_LOG_DEBUG, ctx->req->id, ctx->route,
+		       "event not recorded: DNT/Sec-GPC and http.do_not_track = drop");
+		return 0;
+	}
 	if (!ev->event_id) {
 		if (sl_uuid4(id)) {
 			sl_log(SL_LOG_ERROR, ctx->req->id, ctx->route,
@@ -206,14 +211,7 @@ int sl_ctx_read_body(struct sl_ctx *ctx, const char **why)
 
 const char *sl_ctx_header(struct sl_ctx *ctx, const char *name)
 {
-	char var[128] = "HTTP_";
-	size_t i, n = 5;
-
-	for (i = 0; name[i] && n < sizeof(var) - 1; i++)
-		var[n++] = name[i] == '-' ? '_' :
-			   (char)toupper((unsigned char)name[i]);
-	var[n] = '\0';
-	return sl_request_param(ctx->req, var);
+	return sl_request_header(ctx->req, name);
 }
 
 bool sl_ctx_spool_full(struct sl_ctx *ctx)
@@ -309,6 +307,8 @@ void sl_core_handle(struct sl_core *core, const struct sl_transport *tp,
 	ctx.en.ip = ctx.ip[0] ? ctx.ip : NULL;
 	ctx.en.user_agent = req.user_agent;
 	ctx.en.request_id = req.id;
+	ctx.not_tracked = core->cfg->do_not_track == SL_PRIVACY_DROP &&
+			  sl_privacy_signal(&req);
 
 	route = sl_routes_match(&core->routes, req.method, req.path, ctx.caps,
 				&ctx.ncaps, &status, &allow);

@@ -1,8 +1,11 @@
 /* enrich.c - what the server knows and the client did not send */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -78,46 +81,101 @@ int sl_uuid4(char out[37])
 	return 0;
 }
 
-/* Copy the address text s[0..len), trimmed, into out if it parses. */
+/* Write the address in s[0..len) (brackets and ports allowed) to out in
+ * its plain form ("2001:db8::9", "192.0.2.1"), if it parses. */
 static int take_addr(const char *s, size_t len, char out[SL_IP_MAX])
 {
+	static const unsigned char v4_prefix[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
+	};
 	unsigned char raw[16];
+	int v4;
 
-	while (len && (*s == ' ' || *s == '\t')) {
-		s++;
-		len--;
-	}
-	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
-		len--;
-	if (len == 0 || len >= SL_IP_MAX || sl_ip_parse(s, len, raw))
+	if (len == 0 || sl_ip_parse(s, len, raw))
 		return -EINVAL;
-	memcpy(out, s, len);
-	out[len] = '\0';
-	return 0;
+	v4 = !memcmp(raw, v4_prefix, 12);
+	return inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? raw + 12 : raw, out,
+			 SL_IP_MAX) ? 0 : -EINVAL;
+}
+
+/* The hop in s[0..len): an X-Forwarded-For entry as it is, or the
+ * for= parameter of one Forwarded element (RFC 7239: quotes, [v6]:port). */
+static int hop_addr(const char *s, size_t len, bool forwarded,
+		    char out[SL_IP_MAX])
+{
+	const char *p, *end = s + len;
+
+	if (!forwarded)
+		return take_addr(s, len, out);
+	for (p = s; p < end; p++) {
+		while (p < end && (*p == ' ' || *p == ';'))
+			p++;
+		if (end - p > 4 && !strncasecmp(p, "for=", 4)) {
+			const char *v = p + 4, *ve = v;
+
+			while (ve < end && *ve != ';')
+				ve++;
+			if (ve - v >= 2 && *v == '"' && ve[-1] == '"') {
+				v++;
+				ve--;
+			}
+			return take_addr(v, (size_t)(ve - v), out);
+		}
+		while (p < end && *p != ';')
+			p++;
+	}
+	return -EINVAL;
+}
+
+/* Walk a hop list from the right while the current address is a trusted
+ * proxy; stop at anything that is not an address. */
+static void walk_hops(const struct sl_config *cfg, const char *list,
+		      bool forwarded, char out[SL_IP_MAX])
+{
+	const char *end = list + strlen(list);
+
+	while (sl_cidr_list_contains(&cfg->trusted_proxies, out) && end > list) {
+		const char *start = end;
+		char hop[SL_IP_MAX];
+
+		while (start > list && start[-1] != ',')
+			start--;
+		if (hop_addr(start, (size_t)(end - start), forwarded, hop))
+			return;
+		memcpy(out, hop, sizeof(hop));
+		end = start > list ? start - 1 : list;
+	}
+}
+
+bool sl_privacy_signal(const struct sl_request *req)
+{
+	const char *dnt = sl_request_param(req, "HTTP_DNT");
+	const char *gpc = sl_request_param(req, "HTTP_SEC_GPC");
+
+	return (dnt && !strcmp(dnt, "1")) || (gpc && !strcmp(gpc, "1"));
 }
 
 void sl_client_ip(const struct sl_config *cfg, const struct sl_request *req,
 		  char out[SL_IP_MAX])
 {
-	const char *xff, *end;
+	const char *v;
+	char hop[SL_IP_MAX];
 
 	out[0] = '\0';
 	if (!req->remote_addr ||
 	    take_addr(req->remote_addr, strlen(req->remote_addr), out))
 		return;
-	xff = sl_request_param(req, "HTTP_X_FORWARDED_FOR");
-	if (!xff)
-		return;
-	end = xff + strlen(xff);
-	while (sl_cidr_list_contains(&cfg->trusted_proxies, out) && end > xff) {
-		const char *start = end;
-		char hop[SL_IP_MAX];
-
-		while (start > xff && start[-1] != ',')
-			start--;
-		if (take_addr(start, (size_t)(end - start), hop))
-			return;
-		memcpy(out, hop, sizeof(hop));
-		end = start > xff ? start - 1 : xff;
+	if (sl_cidr_list_contains(&cfg->trusted_proxies, out)) {
+		if (cfg->client_ip_header && *cfg->client_ip_header &&
+		    (v = sl_request_header(req, cfg->client_ip_header)) &&
+		    !take_addr(v, strlen(v), hop))
+			memcpy(out, hop, sizeof(hop));
+		else if ((v = sl_request_param(req, "HTTP_FORWARDED")))
+			walk_hops(cfg, v, true, out);
+		else if ((v = sl_request_param(req, "HTTP_X_FORWARDED_FOR")))
+			walk_hops(cfg, v, false, out);
 	}
+	if (cfg->anonymize_ip || (cfg->do_not_track == SL_PRIVACY_ANONYMIZE &&
+				  sl_privacy_signal(req)))
+		sl_ip_anonymize(out, SL_IP_MAX);
 }

@@ -2,6 +2,7 @@
 #ifndef SL_ENRICH_H
 #define SL_ENRICH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,12 +24,19 @@ int sl_uuid4(char out[37]);
 /* Fill out with n random bytes as 2n hex digits plus NUL. Returns 0/-EIO. */
 int sl_random_hex(char *out, size_t n);
 
+/* True when the request carries DNT: 1 or Sec-GPC: 1. */
+bool sl_privacy_signal(const struct sl_request *req);
+
 /*
  * The client's address: REMOTE_ADDR, unless that peer is one of
- * http.trusted_proxies, in which case X-Forwarded-For is walked from the
- * right and the first hop that is not a trusted proxy wins. Anything that
- * does not parse as an address stops the walk. Writes to out (SL_IP_MAX
- * bytes); an empty string when the server gave no address.
+ * http.trusted_proxies. From a trusted peer, http.client_ip_header (e.g.
+ * CF-Connecting-IP) when set and present; else RFC 7239 Forwarded, else
+ * X-Forwarded-For, walked from the right: the first hop that is not a
+ * trusted proxy wins, and anything that does not parse as an address
+ * stops the walk. Then anonymised (last IPv4 octet, last 80 IPv6 bits)
+ * with http.anonymize_ip, or for DNT/GPC requests with do_not_track =
+ * anonymize. Writes to out (SL_IP_MAX bytes); an empty string when the
+ * server gave no address.
  */
 void sl_client_ip(const struct sl_config *cfg, const struct sl_request *req,
 		  char out[SL_IP_MAX]);

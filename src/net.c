@@ -130,6 +130,24 @@ bool sl_cidr_list_contains(const struct sl_cidr_list *list, const char *addr)
 	return false;
 }
 
+int sl_ip_anonymize(char *text, size_t size)
+{
+	static const unsigned char v4_prefix[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
+	};
+	unsigned char a[16];
+
+	if (sl_ip_parse(text, strlen(text), a))
+		return -EINVAL;
+	if (!memcmp(a, v4_prefix, 12)) {
+		a[15] = 0;
+		return inet_ntop(AF_INET, a + 12, text, (socklen_t)size) ?
+		       0 : -EINVAL;
+	}
+	memset(a + 6, 0, 10);
+	return inet_ntop(AF_INET6, a, text, (socklen_t)size) ? 0 : -EINVAL;
+}
+
 void sl_cidr_list_release(struct sl_cidr_list *list)
 {
 	free(list->nets);

@@ -44,4 +44,11 @@ void sl_cidr_list_release(struct sl_cidr_list *list);
  */
 int sl_ip_parse(const char *text, size_t len, unsigned char addr[16]);
 
+/*
+ * Replace the address text in place (size bytes of room) by its
+ * anonymised form: the last IPv4 octet, or the last 80 bits of an IPv6
+ * address, set to zero. Returns 0 or -EINVAL.
+ */
+int sl_ip_anonymize(char *text, size_t size);
+
 #endif /* SL_NET_H */

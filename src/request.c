@@ -1,6 +1,7 @@
 /* request.c - one HTTP request as the web server hands it over */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -11,6 +12,18 @@
 const char *sl_request_param(const struct sl_request *req, const char *name)
 {
 	return req->tp->param(req->io, name);
+}
+
+const char *sl_request_header(const struct sl_request *req, const char *name)
+{
+	char var[128] = "HTTP_";
+	size_t i, n = 5;
+
+	for (i = 0; name[i] && n < sizeof(var) - 1; i++)
+		var[n++] = name[i] == '-' ? '_' :
+			   (char)toupper((unsigned char)name[i]);
+	var[n] = '\0';
+	return sl_request_param(req, var);
 }
 
 static long long parse_length(const char *v)

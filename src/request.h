@@ -51,6 +51,9 @@ int sl_request_init(struct sl_request *req, const struct sl_transport *tp,
 /* A CGI variable (e.g. "HTTP_COOKIE"), or NULL. */
 const char *sl_request_param(const struct sl_request *req, const char *name);
 
+/* The request header name ("X-User-ID": HTTP_X_USER_ID), or NULL. */
+const char *sl_request_header(const struct sl_request *req, const char *name);
+
 /*
  * Read the body into req->body, at most max bytes. Decides from
  * CONTENT_LENGTH before reading anything. Returns 0; -E2BIG when the body

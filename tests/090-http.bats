@@ -64,3 +64,58 @@ setup()
 		[[ "$output" == *"http.cors_origins: '$v' is not an origin"* ]]
 	done
 }
+
+# The address recorded for a beacon hit with the given CGI variables.
+recorded_ip()
+{
+	rm -rf "$SPOOL"
+	cgi GET /pixel a=1 "$@"
+	spool_values events | jq -r .ip
+}
+
+@test "client address: a forged X-Forwarded-For from an untrusted peer is ignored" {
+	assert_eq "$(recorded_ip REMOTE_ADDR=198.51.100.9 HTTP_X_FORWARDED_FOR=1.2.3.4)" 198.51.100.9
+	assert_eq "$(recorded_ip REMOTE_ADDR=198.51.100.9 'HTTP_FORWARDED=for=1.2.3.4')" 198.51.100.9
+	write_config '[http]' 'client_ip_header = CF-Connecting-IP'
+	assert_eq "$(recorded_ip REMOTE_ADDR=198.51.100.9 HTTP_CF_CONNECTING_IP=1.2.3.4)" 198.51.100.9
+}
+
+@test "client address: behind trusted proxies the right-most untrusted hop wins" {
+	write_config '[http]' 'trusted_proxies = 127.0.0.1/32, 10.0.0.0/8, ::1/128, fd00::/8'
+	# A client that prepends its own X-Forwarded-For cannot choose.
+	assert_eq "$(recorded_ip REMOTE_ADDR=127.0.0.1 'HTTP_X_FORWARDED_FOR=6.6.6.6, 203.0.113.50, 10.0.0.2')" 203.0.113.50
+	assert_eq "$(recorded_ip REMOTE_ADDR=::1 'HTTP_X_FORWARDED_FOR=2001:db8::7, fd00::1')" 2001:db8::7
+	# RFC 7239 Forwarded, quoted IPv6 with a port, takes precedence.
+	assert_eq "$(recorded_ip REMOTE_ADDR=127.0.0.1 'HTTP_FORWARDED=for=6.6.6.6, for="[2001:db8::9]:4711";proto=https, for=10.1.1.1' HTTP_X_FORWARDED_FOR=7.7.7.7)" 2001:db8::9
+	# Garbage stops the walk at the last trusted hop.
+	assert_eq "$(recorded_ip REMOTE_ADDR=127.0.0.1 'HTTP_X_FORWARDED_FOR=1.2.3.4, not-an-ip, 10.0.0.3')" 10.0.0.3
+	assert_eq "$(recorded_ip REMOTE_ADDR=127.0.0.1 'HTTP_FORWARDED=for=unknown')" 127.0.0.1
+}
+
+@test "client address: a configured header from a trusted peer" {
+	write_config '[http]' 'client_ip_header = CF-Connecting-IP'
+	assert_eq "$(recorded_ip REMOTE_ADDR=127.0.0.1 HTTP_CF_CONNECTING_IP=203.0.113.77 HTTP_X_FORWARDED_FOR=1.1.1.1)" 203.0.113.77
+	# Not an address: back to the forwarding headers.
+	assert_eq "$(recorded_ip REMOTE_ADDR=127.0.0.1 HTTP_CF_CONNECTING_IP=junk HTTP_X_FORWARDED_FOR=1.1.1.1)" 1.1.1.1
+}
+
+@test "client address: anonymised before anything is written" {
+	write_config '[http]' 'anonymize_ip = true'
+	assert_eq "$(recorded_ip REMOTE_ADDR=198.51.100.9)" 198.51.100.0
+	assert_eq "$(recorded_ip REMOTE_ADDR=2001:db8:1234:5678:9abc:def0:1234:5678)" 2001:db8:1234::
+	[ -z "$(spool_records | grep '198\.51\.100\.9')" ]
+}
+
+@test "DNT and Sec-GPC: record, anonymize or drop as configured" {
+	assert_eq "$(recorded_ip REMOTE_ADDR=198.51.100.9 HTTP_DNT=1)" 198.51.100.9
+	write_config '[http]' 'do_not_track = anonymize'
+	assert_eq "$(recorded_ip REMOTE_ADDR=198.51.100.9 HTTP_DNT=1)" 198.51.100.0
+	assert_eq "$(recorded_ip REMOTE_ADDR=198.51.100.9 HTTP_SEC_GPC=1)" 198.51.100.0
+	assert_eq "$(recorded_ip REMOTE_ADDR=198.51.100.9)" 198.51.100.9
+	write_config '[http]' 'do_not_track = drop' '[log]' 'level = debug'
+	rm -rf "$SPOOL"
+	cgi GET /pixel a=1 HTTP_SEC_GPC=1
+	assert_eq "$cgi_status" 200
+	[ -z "$(spool_records)" ]
+	[[ "$cgi_log" == *"event not recorded: DNT/Sec-GPC and http.do_not_track = drop"* ]]
+}
