@@ -82,8 +82,10 @@ int sl_ctx_commit(struct sl_ctx *ctx);
  */
 bool sl_ctx_spool_full(struct sl_ctx *ctx);
 
-/* core.c: GET /health, the collector's own state. */
+/* core.c: GET /health and GET /metrics, the collector's own state,
+ * answered to peers in http.status_from only. */
 void sl_health(struct sl_ctx *ctx);
+void sl_metrics_page(struct sl_ctx *ctx);
 
 /* beacon.c: POST /e and GET /pixel (always 200). */
 void sl_beacon_event(struct sl_ctx *ctx);

@@ -14,6 +14,7 @@
 #include "adapter.h"
 #include "codec.h"
 #include "log.h"
+#include "metrics.h"
 #include "validate.h"
 
 /* Members (or query parameters) in one beacon event. */
@@ -47,6 +48,7 @@ static void add(struct sl_ctx *ctx, const cJSON *data)
 		sl_log(SL_LOG_ERROR, ctx->req->id, ctx->route,
 		       "event dropped: spool %s is over its high watermark",
 		       ctx->cfg->spool_dir);
+		sl_metrics_add(SL_M_DROPPED, 1);
 		return;
 	}
 	sl_ctx_add_event(ctx, &ev);

@@ -69,6 +69,7 @@ static const struct key_def global_keys[] = {
 	{ "http", "cors_origins", T_ORIGINS, CFG(cors_origins) },
 	{ "http", "cors_max_age", T_COUNT, CFG(cors_max_age) },
 	{ "http", "client_ip_header", T_STR, CFG(client_ip_header) },
+	{ "http", "status_from", T_CIDRS, CFG(status_from) },
 	{ "http", "anonymize_ip", T_BOOL, CFG(anonymize_ip) },
 	{ "http", "do_not_track", T_PRIVACY, CFG(do_not_track) },
 	{ "log", "level", T_LEVEL, CFG(log_level) },
@@ -76,6 +77,7 @@ static const struct key_def global_keys[] = {
 	{ "routes", "beacon_pixel", T_MOUNT, CFG(route_beacon_pixel) },
 	{ "routes", "clickstream", T_MOUNT, CFG(route_clickstream) },
 	{ "routes", "health", T_MOUNT, CFG(route_health) },
+	{ "routes", "metrics", T_MOUNT, CFG(route_metrics) },
 	{ "routes", "raccoon", T_MOUNT, CFG(route_raccoon) },
 	{ "routes", "tracardi_track", T_MOUNT, CFG(route_tracardi_track) },
 	{ "routes", "tracardi_collect", T_MOUNT, CFG(route_tracardi_collect) },
@@ -235,6 +237,11 @@ static int set_value(struct parser *ps, const struct key_def *def,
 
 	switch (def->type) {
 	case T_MOUNT:
+		if (!strcmp(v, "off")) {
+			free(*(char **)slot);
+			*(char **)slot = NULL;
+			return 0;
+		}
 		if (v[0] != '/' || strpbrk(v, " ?#\t"))
 			return fail(ps, "%s.%s must be a path starting with '/', not '%s'",
 				    def->section, def->name, v);
@@ -525,6 +532,7 @@ struct sl_config *sl_config_new_defaults(void)
 	    !(cfg->route_beacon_pixel = strdup("/pixel")) ||
 	    !(cfg->route_clickstream = strdup("/collect")) ||
 	    !(cfg->route_health = strdup("/health")) ||
+	    !(cfg->route_metrics = strdup("/metrics")) ||
 	    !(cfg->route_raccoon = strdup("/api/v1/events")) ||
 	    !(cfg->route_tracardi_track = strdup("/track")) ||
 	    !(cfg->route_tracardi_collect =
@@ -533,6 +541,8 @@ struct sl_config *sl_config_new_defaults(void)
 	    !(cfg->raccoon_conn_id_header = strdup("X-User-ID")) ||
 	    !(cfg->beacon_event_type = strdup("beacon")) ||
 	    sl_cidr_list_parse("127.0.0.1/32, ::1/128", &cfg->trusted_proxies,
+			       &bad) ||
+	    sl_cidr_list_parse("127.0.0.1/32, ::1/128", &cfg->status_from,
 			       &bad)) {
 		sl_config_destroy(cfg);
 		return NULL;
@@ -635,6 +645,7 @@ void sl_config_destroy(struct sl_config *cfg)
 	named_list_destroy(cfg->sources);
 	named_list_destroy(cfg->datasources);
 	sl_cidr_list_release(&cfg->trusted_proxies);
+	sl_cidr_list_release(&cfg->status_from);
 	free(cfg->path);
 	free(cfg->spool_dir);
 	free(cfg->kafka_brokers);
@@ -648,6 +659,7 @@ void sl_config_destroy(struct sl_config *cfg)
 	free(cfg->route_beacon_pixel);
 	free(cfg->route_clickstream);
 	free(cfg->route_health);
+	free(cfg->route_metrics);
 	free(cfg->route_raccoon);
 	free(cfg->route_tracardi_track);
 	free(cfg->route_tracardi_collect);

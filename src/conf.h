@@ -74,6 +74,7 @@ struct sl_config {
 	struct sl_cidr_list trusted_proxies;
 	char *cors_origins;		/* comma-separated origins or NULL */
 	unsigned int cors_max_age;	/* seconds a preflight is cached */
+	struct sl_cidr_list status_from;	/* who may read /health, /metrics */
 	char *client_ip_header;		/* e.g. CF-Connecting-IP, or NULL */
 	bool anonymize_ip;		/* zero the host part before storing */
 	enum sl_privacy {
@@ -89,7 +90,8 @@ struct sl_config {
 	char *route_beacon_event;
 	char *route_beacon_pixel;
 	char *route_clickstream;
-	char *route_health;
+	char *route_health;		/* NULL: off */
+	char *route_metrics;		/* NULL: off */
 	char *route_raccoon;
 	char *route_tracardi_track;
 	char *route_tracardi_collect;	/* two {segments}: type, source */

@@ -14,6 +14,7 @@
 #include "cors.h"
 #include "kafka.h"
 #include "log.h"
+#include "metrics.h"
 #include "route.h"
 #include "spool.h"
 
@@ -61,6 +62,11 @@ struct sl_core *sl_core_new(const char *config_path, unsigned int flags,
 	}
 	sl_spool_set_watermark(core->spool, core->cfg->spool_max_bytes,
 			       core->cfg->spool_min_free);
+	rc = sl_metrics_open(core->cfg->spool_dir);
+	if (rc)
+		sl_log(SL_LOG_WARN, NULL, NULL,
+		       "no shared counters in %s: %s; /metrics will answer 503",
+		       core->cfg->spool_dir, strerror(-rc));
 	if (core->cfg->kafka_brokers && *core->cfg->kafka_brokers &&
 	    core->cfg->ack != SL_ACK_SPOOL && !(flags & SL_CORE_ONE_SHOT)) {
 		core->kafka = sl_kafka_new(core->cfg, core->spool, err, errlen);
@@ -89,6 +95,7 @@ void sl_core_destroy(struct sl_core *core)
 			       spooled);
 	}
 	sl_spool_close(core->spool);
+	sl_metrics_close();
 	sl_routes_release(&core->routes);
 	sl_config_destroy(core->cfg);
 	free(core);
@@ -133,6 +140,7 @@ int sl_ctx_add_event(struct sl_ctx *ctx, struct sl_event *ev)
 	if (ctx->not_tracked) {
 		sl_log(SL_LOG_DEBUG, ctx->req->id, ctx->route,
 		       "event not recorded: DNT/Sec-GPC and http.do_not_track = drop");
+		sl_metrics_add(SL_M_DROPPED, 1);
 		return 0;
 	}
 	if (!ev->event_id) {
@@ -146,8 +154,10 @@ int sl_ctx_add_event(struct sl_ctx *ctx, struct sl_event *ev)
 	rc = add_record(ctx, &rec,
 			sl_record_encode(&rec, ev, &ctx->en,
 					 ctx->cfg->kafka_topic));
-	if (!rc)
+	if (!rc) {
 		ctx->events++;
+		sl_metrics_add(SL_M_ACCEPTED, 1);
+	}
 	if (ev->event_id == id)
 		ev->event_id = NULL;
 	return rc;
@@ -181,8 +191,10 @@ int sl_ctx_reject(struct sl_ctx *ctx, int status, const char *source,
 	rc = add_record(ctx, &rec,
 			sl_record_encode_bad(&rec, &rj, &ctx->en,
 					     ctx->cfg->kafka_bad_topic));
-	if (!rc)
+	if (!rc) {
 		ctx->rejected++;
+		sl_metrics_add(SL_M_REJECTED, 1);
+	}
 	return rc;
 }
 
@@ -219,6 +231,20 @@ bool sl_ctx_spool_full(struct sl_ctx *ctx)
 	return sl_spool_is_full(ctx->core->spool);
 }
 
+/* /health and /metrics answer only peers in http.status_from. */
+static bool status_allowed(struct sl_ctx *ctx)
+{
+	if (sl_cidr_list_contains(&ctx->cfg->status_from,
+				  ctx->req->remote_addr))
+		return true;
+	sl_log(SL_LOG_WARN, ctx->req->id, ctx->route,
+	       "status=403 %s from %.60s, which is not in http.status_from",
+	       ctx->req->path, ctx->req->remote_addr ? ctx->req->remote_addr : "");
+	sl_response_set(ctx->resp, 403, "text/plain; charset=utf-8",
+			"forbidden\n", 10);
+	return false;
+}
+
 /*
  * {"status":"ok"|"degraded"|"full","version":…,"kafka":"up"|"down"|"none",
  *  "spool":{"files":N,"bytes":N}}: 200, or 503 while the spool is over its
@@ -234,6 +260,8 @@ void sl_health(struct sl_ctx *ctx)
 	uint64_t bytes = 0;
 	bool full = sl_spool_is_full(core->spool);
 
+	if (!status_allowed(ctx))
+		return;
 	if (core->kafka)
 		kafka = sl_kafka_brokers_down(core->kafka) ? "down" : "up";
 	if (full)
@@ -246,6 +274,32 @@ void sl_health(struct sl_ctx *ctx)
 		sl_response_set(ctx->resp, 500, NULL, NULL, 0);
 	else
 		sl_response_set(ctx->resp, full ? 503 : 200, "application/json",
+				b.data, b.len);
+	sl_response_header(ctx->resp, "Cache-Control", "no-store");
+	sl_buf_release(&b);
+}
+
+/* GET /metrics: the deployment's counters in Prometheus text format. */
+void sl_metrics_page(struct sl_ctx *ctx)
+{
+	struct sl_core *core = ctx->core;
+	const char *names[SL_METRICS_ROUTES] = { 0 };
+	struct sl_buf b = { 0 };
+	unsigned long files = 0;
+	uint64_t bytes = 0;
+	size_t i;
+
+	if (!status_allowed(ctx))
+		return;
+	for (i = 0; i < core->routes.count && i < SL_METRICS_ROUTE_NONE; i++)
+		names[i] = core->routes.rows[i].name;
+	sl_spool_stats(core->spool, &files, &bytes);
+	if (sl_metrics_render(&b, names, files, bytes))
+		sl_response_set(ctx->resp, 503, "text/plain; charset=utf-8",
+				"no shared counters\n", 19);
+	else
+		sl_response_set(ctx->resp, 200,
+				"text/plain; version=0.0.4; charset=utf-8",
 				b.data, b.len);
 	sl_response_header(ctx->resp, "Cache-Control", "no-store");
 	sl_buf_release(&b);
@@ -285,7 +339,7 @@ void sl_core_handle(struct sl_core *core, const struct sl_transport *tp,
 	struct sl_request req;
 	struct sl_response resp = { 0 };
 	struct sl_ctx ctx = { 0 };
-	const struct sl_route *route;
+	const struct sl_route *route = NULL;
 	const char *allow, *origin;
 	int status;
 
@@ -344,6 +398,8 @@ void sl_core_handle(struct sl_core *core, const struct sl_transport *tp,
 		       origin);
 
 out_send:
+	sl_metrics_request(route ? (unsigned int)(route - core->routes.rows) :
+			   SL_METRICS_ROUTE_NONE, resp.status);
 	if (sl_response_send(&resp, tp, io))
 		sl_log(SL_LOG_INFO, req.id, ctx.route,
 		       "client went away before the response was written");

@@ -13,6 +13,7 @@
 #include "enrich.h"
 #include "kafka.h"
 #include "log.h"
+#include "metrics.h"
 
 /* While every broker is down, let one record through per this many ms to
  * find out whether they are back; the others go straight to the spool. */
@@ -96,6 +97,7 @@ static void on_reports(struct sl_kafka *k, rd_kafka_event_t *ev)
 		k->down_since = 0;
 	if (spill.len && !rc)
 		rc = sl_spool_append(k->sp, spill.data, spill.len);
+	sl_metrics_add(SL_M_DELIVERY_ERRORS, failed);
 	if (failed && !rc)
 		k->spooled += failed;
 	else if (failed)

@@ -17,6 +17,7 @@
 
 #include "adapter.h"
 #include "log.h"
+#include "metrics.h"
 #include "validate.h"
 
 /* User agents of crawlers and tools, matched case-insensitively. */
@@ -122,6 +123,7 @@ void sl_reelevant_collect(struct sl_ctx *ctx)
 		sl_log(SL_LOG_ERROR, ctx->req->id, ctx->route,
 		       "event dropped: spool %s is over its high watermark",
 		       ctx->cfg->spool_dir);
+		sl_metrics_add(SL_M_DROPPED, 1);
 		sl_response_set(ctx->resp, 200, NULL, NULL, 0);
 		return;
 	}

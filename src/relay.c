@@ -18,6 +18,7 @@
 #include "codec.h"
 #include "kafka.h"
 #include "log.h"
+#include "metrics.h"
 #include "record.h"
 #include "relay.h"
 #include "spool.h"
@@ -165,6 +166,7 @@ static void ship(struct relay *r, const char *path, const char *name)
 		lost++;		/* keep the file */
 	}
 	r->records += w.delivered;
+	sl_metrics_add(SL_M_RELAYED, w.delivered);
 	r->respooled += w.failed + spilled;
 	r->unparsed += unparsed;
 	if (sl_kafka_lost(r->k) != lost) {
@@ -278,6 +280,9 @@ int sl_relay_run(const struct sl_config *cfg, bool once,
 			cfg->spool_dir, strerror(-rc));
 		return 1;
 	}
+	if (sl_metrics_open(cfg->spool_dir))
+		fprintf(stderr, "relay: no shared counters in %s: relayed records are not counted\n",
+			cfg->spool_dir);
 	r.k = sl_kafka_new(cfg, r.sp, err, sizeof(err));
 	if (!r.k) {
 		fprintf(stderr, "relay: %s\n", err);
@@ -322,6 +327,7 @@ int sl_relay_run(const struct sl_config *cfg, bool once,
 	if (sl_kafka_close(r.k, (int)cfg->shutdown_flush_ms))
 		r.status = 1;
 	sl_spool_close(r.sp);
+	sl_metrics_close();
 	fprintf(stderr, "relay: done: %lu record(s) delivered, %lu back in the spool, %lu unparsable line(s)\n",
 		r.records, r.respooled, r.unparsed);
 	return r.status;

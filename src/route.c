@@ -21,6 +21,8 @@ int sl_routes_build(struct sl_routes *rt, const struct sl_config *cfg)
 		{ "clickstream", "clickstream", "POST", cfg->route_clickstream,
 		  sl_clickstream_collect },
 		{ "health", "sluice", "GET", cfg->route_health, sl_health },
+		{ "metrics", "sluice", "GET", cfg->route_metrics,
+		  sl_metrics_page },
 		{ "raccoon", "raccoon", "POST", cfg->route_raccoon,
 		  sl_raccoon_events },
 		{ "tracardi.track", "tracardi", "POST",
@@ -79,6 +81,8 @@ const struct sl_route *sl_routes_match(const struct sl_routes *rt,
 	for (i = 0; i < rt->count; i++) {
 		const struct sl_route *row = &rt->rows[i];
 
+		if (!row->pattern)
+			continue;	/* mounted "off" */
 		if (!pattern_match(row->pattern, path, caps, ncaps))
 			continue;
 		if (!strcmp(row->method, method))

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "metrics.h"
 #include "spool.h"
 
 struct sl_spool {
@@ -183,6 +184,18 @@ int sl_spool_append(struct sl_spool *sp, const void *lines, size_t len)
 	pthread_mutex_lock(&sp->lock);
 	rc = append_locked(sp, lines, len);
 	pthread_mutex_unlock(&sp->lock);
+	if (rc) {
+		sl_metrics_add(SL_M_SPOOL_ERRORS, 1);
+	} else {
+		const char *p = lines, *end = p + len;
+		uint64_t n = 0;
+
+		while ((p = memchr(p, '\n', (size_t)(end - p)))) {
+			n++;
+			p++;
+		}
+		sl_metrics_add(SL_M_SPOOLED, n);
+	}
 	return rc;
 }
 
@@ -231,7 +244,8 @@ int sl_spool_stats(const struct sl_spool *sp, unsigned long *files,
 	if (!dir)
 		return -errno;
 	while ((de = readdir(dir)))
-		if (de->d_name[0] != '.' &&
+		if (de->d_name[0] != '.' && strlen(de->d_name) > 6 &&
+		    !strcmp(de->d_name + strlen(de->d_name) - 6, ".jsonl") &&
 		    !fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) &&
 		    S_ISREG(st.st_mode) && st.st_size > 0) {
 			(*files)++;

@@ -57,7 +57,8 @@ int sl_spool_append(struct sl_spool *sp, const void *lines, size_t len);
 int sl_spool_seal(struct sl_spool *sp);
 
 /*
- * The backlog: non-empty files in the spool directory and their bytes.
+ * The backlog: non-empty *.jsonl files in the spool directory and their
+ * bytes.
  * Returns 0 or a negative errno.
  */
 int sl_spool_stats(const struct sl_spool *sp, unsigned long *files,

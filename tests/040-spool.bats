@@ -120,13 +120,13 @@ writers()
 
 @test "GET /health: the backlog, and 503 while the spool is over its watermark" {
 	write_config '[spool]' 'max_size = 1k'
-	cgi GET /health
+	cgi GET /health '' REMOTE_ADDR=127.0.0.1
 	assert_eq "$cgi_status" 200
 	assert_eq "$(header Content-Type)" application/json
 	assert_eq "$(body_text | jq -c '[.status, .kafka, .spool.files, .spool.bytes]')" '["ok","none",0,0]'
 	assert_eq "$(body_text | jq -r .version)" "$("$(sl_bin sluice)" --version | cut -d' ' -f2)"
 	cgi GET /pixel "pad=$(printf 'x%.0s' {1..1100})"
-	cgi GET /health
+	cgi GET /health '' REMOTE_ADDR=127.0.0.1
 	assert_eq "$cgi_status" 503
 	assert_eq "$(body_text | jq -r .status)" full
 	assert_eq "$(body_text | jq -r .spool.files)" 1

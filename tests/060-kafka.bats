@@ -200,7 +200,7 @@ post()
 	relay_once
 	[[ "$output" == *"took back ${claim#relay-*-}"* ]]
 	assert_eq "$(kafka_read events | grep -o '"crash":"[0-9]*"' | sort -u | wc -l)" 20000
-	[ -z "$(ls "$SPOOL" | grep -v '^current.jsonl$')" ]
+	[ -z "$(ls "$SPOOL" | grep -v -e '^current.jsonl$' -e '^metrics.shm$')" ]
 }
 
 # Send a paced stream of clickstream POSTs with ids TAG-1..: for SECONDS,

@@ -118,6 +118,29 @@ kill9_under_load()
 	kill9_under_load kafka k9 3000
 }
 
+@test "/metrics: every process reports the same deployment-wide totals" {
+	start spool
+	curl -s -o /dev/null "$LIGHTTPD_URL/pixel?m=[1-500]"
+	curl -s -o /dev/null -H 'Content-Type: application/json' \
+		--data 'not json' "$LIGHTTPD_URL/e?[1-100]"
+	local i
+	for i in $(seq 10); do
+		curl -s "$LIGHTTPD_URL/metrics" | grep -v '^sluice_requests_total{route="metrics"' \
+			>"$BATS_TEST_TMPDIR/m$i"
+	done
+	for i in $(seq 2 10); do
+		cmp "$BATS_TEST_TMPDIR/m1" "$BATS_TEST_TMPDIR/m$i"
+	done
+	grep -qx 'sluice_requests_total{route="beacon.pixel",status="200"} 500' "$BATS_TEST_TMPDIR/m1"
+	grep -qx 'sluice_requests_total{route="beacon.event",status="200"} 100' "$BATS_TEST_TMPDIR/m1"
+	grep -qx 'sluice_events_total{outcome="accepted"} 500' "$BATS_TEST_TMPDIR/m1"
+	grep -qx 'sluice_events_total{outcome="rejected"} 100' "$BATS_TEST_TMPDIR/m1"
+	grep -qx 'sluice_events_total{outcome="spooled"} 600' "$BATS_TEST_TMPDIR/m1"
+	# Both processes answered the scrapes and each counted its share.
+	[ "$(grep -c 'route=metrics' "$STATE/sluice.log" || true)" -eq 0 ]
+	[ "$(fcgi_pids | wc -l)" -eq 2 ]
+}
+
 @test "ack = kafka with brokers down: answered within kafka_wait_ms, already spooled" {
 	start kafka
 	kafka_ctl down

@@ -73,6 +73,28 @@ recorded_ip()
 	spool_values events | jq -r .ip
 }
 
+@test "/metrics and /health: loopback only by default, can be turned off" {
+	cgi GET /pixel a=1
+	body 'nope'
+	cgi POST /e
+	cgi GET /metrics '' REMOTE_ADDR=::1
+	assert_eq "$cgi_status" 200
+	[[ "$(header Content-Type)" == "text/plain; version=0.0.4"* ]]
+	body_text | grep -qx 'sluice_requests_total{route="beacon.pixel",status="200"} 1'
+	body_text | grep -qx 'sluice_events_total{outcome="rejected"} 1'
+	body_text | grep -qx 'sluice_spool_files 1'
+	cgi GET /metrics '' REMOTE_ADDR=198.51.100.9
+	assert_eq "$cgi_status" 403
+	[[ "$cgi_log" == *"status=403 /metrics from 198.51.100.9, which is not in http.status_from"* ]]
+	cgi GET /health '' REMOTE_ADDR=198.51.100.9
+	assert_eq "$cgi_status" 403
+	write_config '[routes]' 'metrics = off' '[http]' 'status_from = 198.51.100.0/24'
+	cgi GET /metrics '' REMOTE_ADDR=198.51.100.9
+	assert_eq "$cgi_status" 404
+	cgi GET /health '' REMOTE_ADDR=198.51.100.9
+	assert_eq "$cgi_status" 200
+}
+
 @test "client address: a forged X-Forwarded-For from an untrusted peer is ignored" {
 	assert_eq "$(recorded_ip REMOTE_ADDR=198.51.100.9 HTTP_X_FORWARDED_FOR=1.2.3.4)" 198.51.100.9
 	assert_eq "$(recorded_ip REMOTE_ADDR=198.51.100.9 'HTTP_FORWARDED=for=1.2.3.4')" 198.51.100.9
