@@ -50,6 +50,32 @@ static int cgi_write(void *io, const void *buf, size_t len)
 	return 0;
 }
 
+/* Largest unread body thrown away after answering (see main). */
+#define DRAIN_MAX (64L << 20)
+
+/*
+ * Read and discard what is left of the request body. The core may answer
+ * without reading a body (413 decided from CONTENT_LENGTH); Apache's
+ * mod_cgid then drops the connection, answer and all, if the program
+ * exits with its input unread. Past DRAIN_MAX the client is on its own.
+ */
+static void drain_stdin(void)
+{
+	const char *cl = getenv("CONTENT_LENGTH");
+	char buf[65536];
+	long left = cl ? strtol(cl, NULL, 10) : 0;
+
+	if (left <= 0 || left > DRAIN_MAX)
+		return;
+	while (left > 0) {
+		ssize_t n = cgi_read(NULL, buf, sizeof(buf));
+
+		if (n <= 0)
+			return;
+		left -= n;
+	}
+}
+
 static const struct sl_transport cgi_transport = {
 	.param = cgi_param,
 	.read = cgi_read,
@@ -77,6 +103,7 @@ int main(void)
 		return 1;
 	}
 	sl_core_handle(core, &cgi_transport, NULL);
+	drain_stdin();
 	sl_core_destroy(core);
 	return 0;
 }

@@ -2,27 +2,39 @@
 # started from the repo's own lighttpd-conf/lighttpd.conf. Load after
 # helpers/common.
 #
-#   lighttpd_start DIR [PROCS]  start it with state (logs, socket, spool,
-#                               sluice.conf) in DIR; sets LIGHTTPD_PID,
-#                               LIGHTTPD_URL, LIGHTTPD_STATE
+#   lighttpd_start DIR [PROCS [MODE]]  start it with state (logs, socket,
+#                               spool, sluice.conf) in DIR; MODE fastcgi
+#                               (default), spawn or cgi (see lighttpd.conf);
+#                               sets LIGHTTPD_PID, LIGHTTPD_URL, LIGHTTPD_STATE
 #   lighttpd_stop               SIGTERM, and wait for it and for its
 #                               sluice.fcgi processes (which flush first)
 #   fcgi_pids                   pids of the sluice.fcgi processes
 
 lighttpd_start()
 {
-	local dir="$1" procs="${2:-2}" try port
+	local dir="$1" procs="${2:-2}" mode="${3:-fastcgi}" try port
 
 	command -v lighttpd >/dev/null ||
 		skip "lighttpd is not installed (Debian: lighttpd)"
 	LIGHTTPD_STATE="$dir"
 	mkdir -p "$dir"
+	SPAWNED_PIDS=
+	if [ "$mode" = spawn ]; then
+		command -v spawn-fcgi >/dev/null ||
+			skip "spawn-fcgi is not installed (Debian: spawn-fcgi)"
+		rm -f "$dir/sluice.sock"
+		SLUICE_CONFIG="$dir/sluice.conf" spawn-fcgi -s "$dir/sluice.sock" \
+			-F "$procs" -P "$dir/spawn.pid" -- "$(sl_bin sluice.fcgi)" \
+			>>"$dir/spawn.log" 2>>"$dir/sluice.log" 3>&- || return 1
+		SPAWNED_PIDS=$(cat "$dir/spawn.pid")
+	fi
 	for try in 1 2 3 4 5 6 7 8 9 10; do
 		port=$((20000 + RANDOM % 30000))
 		: >"$dir/error.log"
 		SLUICE_PORT=$port SLUICE_STATE="$dir" \
 		SLUICE_FCGI="$(sl_bin sluice.fcgi)" SLUICE_CONFIG="$dir/sluice.conf" \
 		SLUICE_PROCS="$procs" SLUICE_CONF_DIR="$SLUICE_SRCDIR/lighttpd-conf" \
+		SLUICE_MODE="$mode" SLUICE_CGI="$(sl_bin sluice.cgi)" \
 			lighttpd -D -f "$SLUICE_SRCDIR/lighttpd-conf/lighttpd.conf" \
 			>>"$dir/stdout.log" 2>&1 3>&- &
 		LIGHTTPD_PID=$!
@@ -46,7 +58,11 @@ lighttpd_start()
 
 fcgi_pids()
 {
-	pgrep -P "$LIGHTTPD_PID" -f sluice.fcgi
+	if [ -n "${SPAWNED_PIDS:-}" ]; then
+		echo "$SPAWNED_PIDS"
+	else
+		pgrep -P "$LIGHTTPD_PID" -f sluice.fcgi
+	fi
 }
 
 # True when pid has exited (gone, or a zombie nobody reaped).
@@ -70,6 +86,8 @@ lighttpd_stop()
 		sleep 0.1
 	done
 	wait "$LIGHTTPD_PID" 2>/dev/null || true
+	# spawn-fcgi's processes are not lighttpd's to stop.
+	[ -z "${SPAWNED_PIDS:-}" ] || kill -TERM $SPAWNED_PIDS 2>/dev/null || true
 	for pid in $pids; do
 		for i in $(seq 150); do
 			pid_gone "$pid" && break

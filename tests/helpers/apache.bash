@@ -1,0 +1,105 @@
+# apache.bash - a real Apache 2.4 on a loopback port, serving Sluice
+# through the repo's own apache-conf/ snippets. Load after helpers/common.
+#
+#   apache_start DIR MODE   MODE fcgid (mod_fcgid, sluice.fcgi) or cgi
+#                           (mod_cgid, sluice.cgi); state in DIR, which
+#                           must hold sluice.conf and be reachable by
+#                           www-data (make it with apache_dir). Sets
+#                           APACHE_URL.
+#   apache_dir              make and print such a directory under /tmp
+#   apache_stop             graceful stop, and wait for it
+
+APACHE_MODULES=/usr/lib/apache2/modules
+
+apache_dir()
+{
+	local dir
+
+	dir=$(mktemp -d /tmp/sluice-apache.XXXXXX)
+	chmod 755 "$dir"
+	echo "$dir"
+}
+
+apache_start()
+{
+	local dir="$1" mode="$2" port try i user=""
+
+	command -v apache2 >/dev/null ||
+		skip "Apache is not installed (Debian: apache2)"
+	case "$mode" in
+	fcgid) [ -f "$APACHE_MODULES/mod_fcgid.so" ] ||
+		skip "mod_fcgid is not installed (Debian: libapache2-mod-fcgid)" ;;
+	cgi) ;;
+	*) echo "apache_start: fcgid or cgi" >&2; return 1 ;;
+	esac
+	APACHE_DIR="$dir"
+	mkdir -p "$dir/docroot" "$dir/fcgid" "$dir/libexec"
+	# A copy of the programs: the build tree may sit where www-data
+	# cannot reach it.
+	cp "$(sl_bin sluice.fcgi)" "$(sl_bin sluice.cgi)" "$dir/libexec/"
+	# Apache will not serve as root: its children run as www-data, who
+	# must reach the programs, the configuration and the spool.
+	if [ "$(id -u)" -eq 0 ]; then
+		user="User www-data
+Group www-data"
+		chown -R www-data: "$dir"
+	fi
+	for try in 1 2 3 4 5 6 7 8 9 10; do
+		port=$((20000 + RANDOM % 30000))
+		cat >"$dir/httpd.conf" <<CONF
+ServerRoot "$dir"
+ServerName 127.0.0.1
+Listen 127.0.0.1:$port
+PidFile "$dir/httpd.pid"
+ErrorLog "$dir/error.log"
+LogLevel warn
+$user
+LoadModule mpm_event_module $APACHE_MODULES/mod_mpm_event.so
+LoadModule authz_core_module $APACHE_MODULES/mod_authz_core.so
+LoadModule alias_module $APACHE_MODULES/mod_alias.so
+LoadModule env_module $APACHE_MODULES/mod_env.so
+$( [ "$mode" = fcgid ] && echo "LoadModule fcgid_module $APACHE_MODULES/mod_fcgid.so" )
+$( [ "$mode" = cgi ] && echo "LoadModule cgid_module $APACHE_MODULES/mod_cgid.so" )
+FcgidIPCDir "$dir/fcgid"
+FcgidProcessTableFile "$dir/fcgid/shm"
+ScriptSock "$dir/cgid.sock"
+DocumentRoot "$dir/docroot"
+Define SLUICE_LIBEXEC $dir/libexec
+Define SLUICE_CONFIG $dir/sluice.conf
+Include "$SLUICE_SRCDIR/apache-conf/sluice-$mode.conf"
+CONF
+		# mod_fcgid and mod_cgid directives are only known with them.
+		if [ "$mode" = cgi ]; then
+			sed -i '/^Fcgid/d' "$dir/httpd.conf"
+		else
+			sed -i '/^ScriptSock/d' "$dir/httpd.conf"
+		fi
+		: >"$dir/error.log"
+		[ "$(id -u)" -ne 0 ] || chown www-data: "$dir/error.log"
+		apache2 -f "$dir/httpd.conf" -k start 3>&- || true
+		APACHE_URL="http://127.0.0.1:$port"
+		for i in $(seq 50); do
+			curl -s -o /dev/null "$APACHE_URL/health" && return 0
+			sleep 0.1
+		done
+		apache_stop
+		grep -q 'Address already in use' "$dir/error.log" || break
+	done
+	echo "Apache did not start:" >&2
+	cat "$dir/error.log" >&2
+	return 1
+}
+
+apache_stop()
+{
+	local pid i
+
+	[ -f "$APACHE_DIR/httpd.pid" ] || return 0
+	pid=$(cat "$APACHE_DIR/httpd.pid")
+	apache2 -f "$APACHE_DIR/httpd.conf" -k stop 2>/dev/null || kill "$pid" 2>/dev/null || true
+	for i in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	rm -f "$APACHE_DIR/httpd.pid"
+}
