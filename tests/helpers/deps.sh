@@ -3,7 +3,7 @@
 #   sl_install_deps build   compilers, autotools, libraries
 #   sl_install_deps run     build + lighttpd and curl
 #   sl_install_deps test    run + bats, jq, kcat, spawn-fcgi, strace, protoc,
-#                           Apache with mod_fcgid
+#                           Apache with mod_fcgid, Chromium
 #   sl_install_deps bench   test + wrk, hyperfine
 #
 # Installs only what is missing, so a second run costs nothing. Needs root
@@ -13,7 +13,7 @@ SL_DEPS_BUILD="build-essential autoconf automake libtool pkg-config
 	libfcgi-dev libcjson-dev librdkafka-dev zlib1g-dev libssl-dev"
 SL_DEPS_RUN="lighttpd curl"
 SL_DEPS_TEST="bats jq kcat spawn-fcgi strace protobuf-compiler apache2
-	libapache2-mod-fcgid"
+	libapache2-mod-fcgid chromium"
 SL_DEPS_BENCH="wrk hyperfine"
 
 sl_install_deps()
