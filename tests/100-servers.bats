@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # The same request suite through every server setup the repo ships:
 # lighttpd spawning sluice.fcgi, lighttpd in front of spawn-fcgi,
-# lighttpd running sluice.cgi, Apache with mod_fcgid and Apache running
-# sluice.cgi, each started from lighttpd-conf/ or apache-conf/.
+# lighttpd running sluice.cgi, Apache with mod_fcgid, Apache proxying to
+# a spawn-fcgi pool and Apache running sluice.cgi, each started from
+# lighttpd-conf/ or apache-conf/.
 
 load helpers/common
 load helpers/lighttpd
@@ -36,6 +37,7 @@ apache_suite()
 	request_suite "$APACHE_URL" "$state/spool"
 	apache_stop
 	no_sanitizer_report "$state/error.log"
+	[ ! -f "$state/pool.log" ] || no_sanitizer_report "$state/pool.log"
 }
 
 @test "lighttpd mod_fastcgi spawning sluice.fcgi (bin-path)" {
@@ -52,6 +54,10 @@ apache_suite()
 
 @test "Apache 2.4 with mod_fcgid" {
 	apache_suite fcgid
+}
+
+@test "Apache 2.4 with mod_proxy_fcgi to a spawn-fcgi pool" {
+	apache_suite proxy-fcgi
 }
 
 @test "Apache 2.4 with mod_cgid running sluice.cgi" {

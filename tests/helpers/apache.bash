@@ -1,8 +1,9 @@
 # apache.bash - a real Apache 2.4 on a loopback port, serving Sluice
 # through the repo's own apache-conf/ snippets. Load after helpers/common.
 #
-#   apache_start DIR MODE   MODE fcgid (mod_fcgid, sluice.fcgi) or cgi
-#                           (mod_cgid, sluice.cgi); state in DIR, which
+#   apache_start DIR MODE   MODE fcgid (mod_fcgid, sluice.fcgi), proxy-fcgi
+#                           (mod_proxy_fcgi to a spawn-fcgi pool of 8) or
+#                           cgi (mod_cgid, sluice.cgi); state in DIR, which
 #                           must hold sluice.conf and be reachable by
 #                           www-data (make it with apache_dir). Sets
 #                           APACHE_URL.
@@ -30,7 +31,9 @@ apache_start()
 	fcgid) [ -f "$APACHE_MODULES/mod_fcgid.so" ] ||
 		skip "mod_fcgid is not installed (Debian: libapache2-mod-fcgid)" ;;
 	cgi) ;;
-	*) echo "apache_start: fcgid or cgi" >&2; return 1 ;;
+	proxy-fcgi) command -v spawn-fcgi >/dev/null ||
+		skip "spawn-fcgi is not installed (Debian: spawn-fcgi)" ;;
+	*) echo "apache_start: fcgid, proxy-fcgi or cgi" >&2; return 1 ;;
 	esac
 	APACHE_DIR="$dir"
 	mkdir -p "$dir/docroot" "$dir/fcgid" "$dir/libexec"
@@ -43,6 +46,16 @@ apache_start()
 		user="User www-data
 Group www-data"
 		chown -R www-data: "$dir"
+	fi
+	APACHE_POOL=
+	if [ "$mode" = proxy-fcgi ]; then
+		local owner=""
+		[ "$(id -u)" -ne 0 ] || owner="-u www-data -g www-data -U www-data -G www-data"
+		SLUICE_CONFIG="$dir/sluice.conf" spawn-fcgi -s "$dir/sluice.sock" \
+			-M 0600 $owner -F 8 -P "$dir/pool.pid" \
+			-- "$dir/libexec/sluice.fcgi" >/dev/null 2>>"$dir/pool.log" 3>&- ||
+			return 1
+		APACHE_POOL=$(cat "$dir/pool.pid")
 	fi
 	for try in 1 2 3 4 5 6 7 8 9 10; do
 		port=$((20000 + RANDOM % 30000))
@@ -60,6 +73,7 @@ LoadModule alias_module $APACHE_MODULES/mod_alias.so
 LoadModule env_module $APACHE_MODULES/mod_env.so
 $( [ "$mode" = fcgid ] && echo "LoadModule fcgid_module $APACHE_MODULES/mod_fcgid.so" )
 $( [ "$mode" = cgi ] && echo "LoadModule cgid_module $APACHE_MODULES/mod_cgid.so" )
+$( [ "$mode" = proxy-fcgi ] && printf 'LoadModule proxy_module %s/mod_proxy.so\nLoadModule proxy_fcgi_module %s/mod_proxy_fcgi.so\nDefine SLUICE_SOCKET %s/sluice.sock\n' "$APACHE_MODULES" "$APACHE_MODULES" "$dir" )
 FcgidIPCDir "$dir/fcgid"
 FcgidProcessTableFile "$dir/fcgid/shm"
 ScriptSock "$dir/cgid.sock"
@@ -69,11 +83,8 @@ Define SLUICE_CONFIG $dir/sluice.conf
 Include "$SLUICE_SRCDIR/apache-conf/sluice-$mode.conf"
 CONF
 		# mod_fcgid and mod_cgid directives are only known with them.
-		if [ "$mode" = cgi ]; then
-			sed -i '/^Fcgid/d' "$dir/httpd.conf"
-		else
-			sed -i '/^ScriptSock/d' "$dir/httpd.conf"
-		fi
+		[ "$mode" = fcgid ] || sed -i '/^Fcgid/d' "$dir/httpd.conf"
+		[ "$mode" = cgi ] || sed -i '/^ScriptSock/d' "$dir/httpd.conf"
 		: >"$dir/error.log"
 		[ "$(id -u)" -ne 0 ] || chown www-data: "$dir/error.log"
 		apache2 -f "$dir/httpd.conf" -k start 3>&- || true
@@ -102,4 +113,14 @@ apache_stop()
 		sleep 0.1
 	done
 	rm -f "$APACHE_DIR/httpd.pid"
+	if [ -n "${APACHE_POOL:-}" ]; then
+		kill -TERM $APACHE_POOL 2>/dev/null || true
+		for pid in $APACHE_POOL; do
+			for i in $(seq 100); do
+				kill -0 "$pid" 2>/dev/null || break
+				sleep 0.1
+			done
+		done
+		APACHE_POOL=
+	fi
 }
