@@ -106,6 +106,31 @@ int sl_buf_json_str(struct sl_buf *b, const char *s, size_t len)
 	return rc;
 }
 
+const char *sl_list_next(const char **cursor, size_t *len)
+{
+	const char *p = *cursor;
+
+	while (*p) {
+		size_t n = strcspn(p, ","), a = 0, b = n;
+		const char *item = p;
+
+		while (a < b && (p[a] == ' ' || p[a] == '\t'))
+			a++;
+		while (b > a && (p[b - 1] == ' ' || p[b - 1] == '\t'))
+			b--;
+		p += n;
+		if (*p == ',')
+			p++;
+		if (b > a) {
+			*cursor = p;
+			*len = b - a;
+			return item + a;
+		}
+	}
+	*cursor = p;
+	return NULL;
+}
+
 void sl_buf_reset(struct sl_buf *b)
 {
 	b->len = 0;

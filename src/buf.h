@@ -35,6 +35,13 @@ int sl_buf_printf(struct sl_buf *b, const char *fmt, ...)
  */
 int sl_buf_json_str(struct sl_buf *b, const char *s, size_t len);
 
+/*
+ * Walk a comma-separated list ("a, b ,c"): return the next item with
+ * blanks trimmed, its length in *len, and advance *cursor past it;
+ * NULL at the end. Empty items are skipped.
+ */
+const char *sl_list_next(const char **cursor, size_t *len);
+
 /* Forget the content but keep the allocation for reuse. */
 void sl_buf_reset(struct sl_buf *b);
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
 #include "conf.h"
 
 #ifndef SL_SPOOL_DIR
@@ -276,27 +277,17 @@ static int set_value(struct parser *ps, const struct key_def *def,
 			return fail(ps, "http.do_not_track: '%s' is not record, anonymize or drop", v);
 		return 0;
 	case T_ORIGINS: {
-		const char *p = v;
+		const char *cursor = v, *item, *host;
+		size_t len;
 
-		while (*p) {
-			size_t len = strcspn(p, ","), a = 0, b;
-			const char *host;
-
-			while (a < len && isspace((unsigned char)p[a]))
-				a++;
-			b = len;
-			while (b > a && isspace((unsigned char)p[b - 1]))
-				b--;
-			host = !strncmp(p + a, "https://", 8) ? p + a + 8 :
-			       !strncmp(p + a, "http://", 7) ? p + a + 7 : NULL;
-			if (b > a && (!host || host >= p + b ||
-				      memchr(host, '/', (size_t)(p + b - host)) ||
-				      memchr(p + a, '*', b - a)))
+		while ((item = sl_list_next(&cursor, &len))) {
+			host = !strncmp(item, "https://", 8) ? item + 8 :
+			       !strncmp(item, "http://", 7) ? item + 7 : NULL;
+			if (!host || host >= item + len ||
+			    memchr(host, '/', (size_t)(item + len - host)) ||
+			    memchr(item, '*', len))
 				return fail(ps, "http.cors_origins: '%.*s' is not an origin like https://shop.example.com (no path, no wildcard: browsers send credentials)",
-					    (int)(b - a), p + a);
-			p += len;
-			if (*p == ',')
-				p++;
+					    (int)len, item);
 		}
 		return set_string(ps, slot, v);
 	}

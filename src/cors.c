@@ -6,29 +6,19 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
 #include "cors.h"
 
 bool sl_cors_allowed(const struct sl_config *cfg, const char *origin)
 {
-	const char *p = cfg->cors_origins;
-	size_t olen;
+	const char *cursor = cfg->cors_origins, *item;
+	size_t len;
 
-	if (!p || !origin || !*origin)
+	if (!cursor || !origin || !*origin)
 		return false;
-	olen = strlen(origin);
-	while (*p) {
-		size_t len = strcspn(p, ","), a = 0, b = len;
-
-		while (a < len && isspace((unsigned char)p[a]))
-			a++;
-		while (b > a && isspace((unsigned char)p[b - 1]))
-			b--;
-		if (b - a == olen && !strncasecmp(p + a, origin, olen))
+	while ((item = sl_list_next(&cursor, &len)))
+		if (len == strlen(origin) && !strncasecmp(item, origin, len))
 			return true;
-		p += len;
-		if (*p == ',')
-			p++;
-	}
 	return false;
 }
 

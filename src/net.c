@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "net.h"
 
 int sl_ip_parse(const char *text, size_t len, unsigned char addr[16])
@@ -68,40 +69,28 @@ int sl_cidr_parse(const char *text, struct sl_cidr *net)
 int sl_cidr_list_parse(const char *text, struct sl_cidr_list *list,
 		       const char **bad)
 {
-	const char *p = text;
+	const char *cursor = text, *item;
+	size_t len;
 
-	while (*p) {
-		char item[80];
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		size_t a = 0, b = len;
+	while ((item = sl_list_next(&cursor, &len))) {
 		struct sl_cidr *nets;
+		char buf[80];
 
-		while (a < b && (p[a] == ' ' || p[a] == '\t'))
-			a++;
-		while (b > a && (p[b - 1] == ' ' || p[b - 1] == '\t'))
-			b--;
-		if (b > a) {
-			if (b - a >= sizeof(item)) {
-				*bad = p + a;
-				return -EINVAL;
-			}
-			memcpy(item, p + a, b - a);
-			item[b - a] = '\0';
-			nets = realloc(list->nets,
-				       (list->count + 1) * sizeof(*nets));
-			if (!nets)
-				return -ENOMEM;
-			list->nets = nets;
-			if (sl_cidr_parse(item, &nets[list->count])) {
-				*bad = p + a;
-				return -EINVAL;
-			}
-			list->count++;
+		if (len >= sizeof(buf)) {
+			*bad = item;
+			return -EINVAL;
 		}
-		p += len;
-		if (*p == ',')
-			p++;
+		memcpy(buf, item, len);
+		buf[len] = '\0';
+		nets = realloc(list->nets, (list->count + 1) * sizeof(*nets));
+		if (!nets)
+			return -ENOMEM;
+		list->nets = nets;
+		if (sl_cidr_parse(buf, &nets[list->count])) {
+			*bad = item;
+			return -EINVAL;
+		}
+		list->count++;
 	}
 	return 0;
 }
