@@ -228,6 +228,36 @@ static int set_string(struct parser *ps, char **slot, const char *v)
 	return 0;
 }
 
+/* Names of enum values, in the enum's order. */
+static const char *const ack_names[] = {
+	[SL_ACK_QUEUE] = "queue", [SL_ACK_KAFKA] = "kafka",
+	[SL_ACK_SPOOL] = "spool",
+};
+static const char *const privacy_names[] = {
+	[SL_PRIVACY_RECORD] = "record", [SL_PRIVACY_ANONYMIZE] = "anonymize",
+	[SL_PRIVACY_DROP] = "drop",
+};
+
+_Static_assert(sizeof(enum sl_ack_mode) == sizeof(int) &&
+	       sizeof(enum sl_privacy) == sizeof(int), "enums are int-sized");
+
+/* Store in the int-sized enum at slot the index of v in names. */
+static int set_enum(struct parser *ps, const struct key_def *def,
+		    const char *v, void *slot, const char *const *names,
+		    int count, const char *choices)
+{
+	int i;
+
+	for (i = 0; i < count; i++) {
+		if (!strcmp(v, names[i])) {
+			*(int *)slot = i;
+			return 0;
+		}
+	}
+	return fail(ps, "%s.%s: '%s' is not %s", def->section, def->name, v,
+		    choices);
+}
+
 static int set_value(struct parser *ps, const struct key_def *def,
 		     const char *v)
 {
@@ -267,15 +297,8 @@ static int set_value(struct parser *ps, const struct key_def *def,
 			*(uint64_t *)slot = n;
 		return 0;
 	case T_PRIVACY:
-		if (!strcmp(v, "record"))
-			*(enum sl_privacy *)slot = SL_PRIVACY_RECORD;
-		else if (!strcmp(v, "anonymize"))
-			*(enum sl_privacy *)slot = SL_PRIVACY_ANONYMIZE;
-		else if (!strcmp(v, "drop"))
-			*(enum sl_privacy *)slot = SL_PRIVACY_DROP;
-		else
-			return fail(ps, "http.do_not_track: '%s' is not record, anonymize or drop", v);
-		return 0;
+		return set_enum(ps, def, v, slot, privacy_names, 3,
+				"record, anonymize or drop");
 	case T_ORIGINS: {
 		const char *cursor = v, *item, *host;
 		size_t len;
@@ -321,15 +344,8 @@ static int set_value(struct parser *ps, const struct key_def *def,
 				    def->section, def->name, v);
 		return 0;
 	case T_ACK:
-		if (!strcmp(v, "queue"))
-			*(enum sl_ack_mode *)slot = SL_ACK_QUEUE;
-		else if (!strcmp(v, "kafka"))
-			*(enum sl_ack_mode *)slot = SL_ACK_KAFKA;
-		else if (!strcmp(v, "spool"))
-			*(enum sl_ack_mode *)slot = SL_ACK_SPOOL;
-		else
-			return fail(ps, "delivery.ack: '%s' is not queue, kafka or spool", v);
-		return 0;
+		return set_enum(ps, def, v, slot, ack_names, 3,
+				"queue, kafka or spool");
 	case T_LEVEL:
 		if (sl_log_parse_level(v, slot))
 			return fail(ps, "log.level: '%s' is not debug, info, warn or error", v);
