@@ -94,14 +94,15 @@ kill9_under_load()
 	start "$mode"
 	load_start "$tag" "$n" "$BATS_TEST_TMPDIR/codes"
 	sleep 1
+	# The kills land mid-load: the load is still running. (lighttpd may
+	# retry a request whose process died, so none need fail.)
+	kill -0 "$LOAD_PID"
 	kill9_fcgi
 	sleep 0.2
 	kill9_fcgi
 	wait "$LOAD_PID" || true
 	answered "$tag" "$BATS_TEST_TMPDIR/codes" >"$BATS_TEST_TMPDIR/ok"
 	[ -s "$BATS_TEST_TMPDIR/ok" ]
-	# The kills landed mid-load: some requests failed with them.
-	[ "$(awk '$1 != 200' "$BATS_TEST_TMPDIR/codes" | wc -l)" -gt 0 ]
 	lighttpd_stop
 	run "$(sl_bin sluice)" relay --once "$CONF"
 	[ "$status" -eq 0 ]
