@@ -572,22 +572,17 @@ static int check_whole(struct parser *ps)
 	return 0;
 }
 
-struct sl_config *sl_config_load(const char *path, char *err, size_t errlen)
+/* Parse the configuration text in fp; name is what messages call it. */
+static struct sl_config *load_stream(FILE *fp, const char *name, char *err,
+				     size_t errlen)
 {
-	struct parser ps = { .file = path, .err = err, .errlen = errlen };
+	struct parser ps = { .file = name, .err = err, .errlen = errlen };
 	char line[MAX_LINE + 2];
-	FILE *fp;
 	int rc = 0;
 
 	ps.cfg = sl_config_new_defaults();
 	if (!ps.cfg) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		return NULL;
-	}
-	fp = fopen(path, "re");
-	if (!fp) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		sl_config_destroy(ps.cfg);
+		snprintf(err, errlen, "%s: out of memory", name);
 		return NULL;
 	}
 	while (!rc && fgets(line, sizeof(line), fp)) {
@@ -601,19 +596,50 @@ struct sl_config *sl_config_load(const char *path, char *err, size_t errlen)
 		rc = parse_line(&ps, line);
 	}
 	if (!rc && ferror(fp)) {
-		snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: read error: %s", name, strerror(errno));
 		rc = -EIO;
 	}
-	fclose(fp);
 	if (!rc)
 		rc = check_whole(&ps);
-	if (!rc && !(ps.cfg->path = strdup(path)))
+	if (!rc && !(ps.cfg->path = strdup(name)))
 		rc = -ENOMEM;
 	if (rc) {
 		sl_config_destroy(ps.cfg);
 		return NULL;
 	}
 	return ps.cfg;
+}
+
+struct sl_config *sl_config_load(const char *path, char *err, size_t errlen)
+{
+	struct sl_config *cfg;
+	FILE *fp = fopen(path, "re");
+
+	if (!fp) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	cfg = load_stream(fp, path, err, errlen);
+	fclose(fp);
+	return cfg;
+}
+
+struct sl_config *sl_config_parse(const char *text, size_t len,
+				  const char *name, char *err, size_t errlen)
+{
+	struct sl_config *cfg;
+	FILE *fp;
+
+	if (!len) /* fmemopen() refuses an empty buffer */
+		text = "", len = 1;
+	fp = fmemopen((void *)text, len, "r");
+	if (!fp) {
+		snprintf(err, errlen, "%s: %s", name, strerror(errno));
+		return NULL;
+	}
+	cfg = load_stream(fp, name, err, errlen);
+	fclose(fp);
+	return cfg;
 }
 
 static void named_list_destroy(struct sl_named *e)

@@ -118,6 +118,11 @@ struct sl_config {
  */
 struct sl_config *sl_config_load(const char *path, char *err, size_t errlen);
 
+/* The same from len bytes of text in memory; name stands for the file in
+ * messages. For tools and the fuzzer. */
+struct sl_config *sl_config_parse(const char *text, size_t len,
+				  const char *name, char *err, size_t errlen);
+
 /* A configuration with every default and no apps, for tests and tools. */
 struct sl_config *sl_config_new_defaults(void);
 

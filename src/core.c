@@ -27,6 +27,7 @@ struct sl_core {
 	struct sl_routes routes;
 	struct sl_spool *spool;
 	struct sl_kafka *kafka;		/* NULL: records go to the spool */
+	bool null_sink;			/* SL_CORE_NULL_SINK */
 };
 
 const char *sl_core_default_config(void)
@@ -60,6 +61,7 @@ struct sl_core *sl_core_new(const char *config_path, unsigned int flags,
 			 core->cfg->spool_dir, strerror(-rc));
 		goto out_free;
 	}
+	core->null_sink = flags & SL_CORE_NULL_SINK;
 	sl_spool_set_watermark(core->spool, core->cfg->spool_max_bytes,
 			       core->cfg->spool_min_free);
 	rc = sl_metrics_open(core->cfg->spool_dir);
@@ -68,7 +70,8 @@ struct sl_core *sl_core_new(const char *config_path, unsigned int flags,
 		       "no shared counters in %s: %s; /metrics will answer 503",
 		       core->cfg->spool_dir, strerror(-rc));
 	if (core->cfg->kafka_brokers && *core->cfg->kafka_brokers &&
-	    core->cfg->ack != SL_ACK_SPOOL && !(flags & SL_CORE_ONE_SHOT)) {
+	    core->cfg->ack != SL_ACK_SPOOL &&
+	    !(flags & (SL_CORE_ONE_SHOT | SL_CORE_NULL_SINK))) {
 		core->kafka = sl_kafka_new(core->cfg, core->spool, err, errlen);
 		if (!core->kafka)
 			goto out_free;
@@ -322,7 +325,7 @@ int sl_ctx_commit(struct sl_ctx *ctx)
 	}
 	if (!ctx->batch.len)
 		return 0;
-	rc = sl_spool_append(core->spool, ctx->batch.data, ctx->batch.len);
+	rc = core->null_sink ? 0 : sl_spool_append(core->spool, ctx->batch.data, ctx->batch.len);
 	if (rc)
 		sl_log(SL_LOG_ERROR, ctx->req->id, ctx->route,
 		       "cannot store %u event(s) and %u rejection(s) in spool %s: %s",

@@ -15,6 +15,10 @@ enum {
 	 * each would cost more than the request, so records go to the
 	 * spool and `sluice relay` ships them. */
 	SL_CORE_ONE_SHOT = 1,
+	/* Encode every record, then discard it: no producer, nothing is
+	 * appended to the spool (still opened, for its watermark). For the
+	 * core micro-benchmark and the fuzzers only; never in a server. */
+	SL_CORE_NULL_SINK = 2,
 };
 
 /*

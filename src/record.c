@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,6 +233,86 @@ int sl_record_to_line(const struct sl_record *rec, struct sl_buf *line)
 	if (!rc)
 		rc = sl_buf_puts(line, "}\n");
 	return rc;
+}
+
+/* Kafka's legal topic names: 1..249 of [A-Za-z0-9._-], not "." or "..". */
+static bool topic_is_legal(const char *t)
+{
+	size_t n = strspn(t, "abcdefghijklmnopqrstuvwxyz"
+			     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
+
+	return n && n <= SL_TOPIC_MAX && !t[n] && strcmp(t, ".") &&
+	       strcmp(t, "..");
+}
+
+/* A header name as Sluice writes them: [a-z0-9_], nothing to escape. */
+static bool header_name_is_plain(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_");
+
+	return n && !s[n];
+}
+
+/* A header written as "name_b64": decode it in place, in the tree. */
+static int decode_b64_header(cJSON *h)
+{
+	struct sl_buf raw = { 0 };
+	size_t n = strlen(h->string) - 4;
+	int rc = sl_base64_decode(h->valuestring, strlen(h->valuestring), &raw);
+
+	if (!rc && raw.len && memchr(raw.data, '\0', raw.len))
+		rc = -EINVAL;	/* header values are C strings */
+	if (!rc) {
+		/* Decoded is shorter than its base64: it fits. */
+		if (raw.len)
+			memcpy(h->valuestring, raw.data, raw.len);
+		h->valuestring[raw.len] = '\0';
+		h->string[n] = '\0';
+	}
+	sl_buf_release(&raw);
+	return rc;
+}
+
+int sl_record_from_line(const char *line, size_t len, cJSON **tree,
+			struct sl_record *rec)
+{
+	const cJSON *topic, *key, *headers, *value;
+	cJSON *h;
+	size_t n;
+
+	memset(rec, 0, sizeof(*rec));
+	*tree = cJSON_ParseWithLength(line, len);
+	if (!*tree)
+		return -EINVAL;
+	topic = cJSON_GetObjectItemCaseSensitive(*tree, "topic");
+	key = cJSON_GetObjectItemCaseSensitive(*tree, "key");
+	headers = cJSON_GetObjectItemCaseSensitive(*tree, "headers");
+	if (!cJSON_IsString(topic) || !topic_is_legal(topic->valuestring) ||
+	    (key && !cJSON_IsString(key) && !cJSON_IsNull(key)) ||
+	    (headers && !cJSON_IsObject(headers)))
+		return -EINVAL;
+	rec->topic = topic->valuestring;
+	rec->key = cJSON_IsString(key) ? key->valuestring : NULL;
+	cJSON_ArrayForEach(h, headers) {
+		if (!cJSON_IsString(h) || rec->nheaders == SL_MAX_HEADERS ||
+		    !header_name_is_plain(h->string))
+			return -EINVAL;
+		n = strlen(h->string);
+		if (n > 4 && !strcmp(h->string + n - 4, "_b64") &&
+		    decode_b64_header(h))
+			return -EINVAL;
+		rec->headers[rec->nheaders].name = h->string;
+		rec->headers[rec->nheaders].value = h->valuestring;
+		rec->nheaders++;
+	}
+	if ((value = cJSON_GetObjectItemCaseSensitive(*tree, "value")) &&
+	    cJSON_IsString(value))
+		return sl_buf_puts(&rec->value, value->valuestring);
+	if ((value = cJSON_GetObjectItemCaseSensitive(*tree, "value_b64")) &&
+	    cJSON_IsString(value))
+		return sl_base64_decode(value->valuestring,
+					strlen(value->valuestring), &rec->value);
+	return -EINVAL;
 }
 
 void sl_topic_from_pattern(const char *pattern, const char *type,

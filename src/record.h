@@ -108,6 +108,15 @@ int sl_record_encode_bad(struct sl_record *rec, const struct sl_rejection *rj,
  */
 int sl_record_to_line(const struct sl_record *rec, struct sl_buf *line);
 
+/*
+ * The inverse, for the relay: decode the spool line of len bytes (no
+ * newline needed) into rec. Its strings point into *tree, which the
+ * caller frees with cJSON_Delete() after sl_record_release(), even on
+ * failure. Returns 0, -EINVAL for a line that is not a record, -ENOMEM.
+ */
+int sl_record_from_line(const char *line, size_t len, cJSON **tree,
+			struct sl_record *rec);
+
 /* Longest legal Kafka topic name. */
 #define SL_TOPIC_MAX 249
 

@@ -41,41 +41,6 @@ static bool join(char *out, size_t size, const char *dir, const char *name)
 	return n > 0 && (size_t)n < size;
 }
 
-/* Decode one spool line into rec (value owned by rec). */
-static int parse_line(const char *line, size_t len, cJSON **tree,
-		      struct sl_record *rec)
-{
-	const cJSON *topic, *key, *headers, *value, *h;
-
-	memset(rec, 0, sizeof(*rec));
-	*tree = cJSON_ParseWithLength(line, len);
-	if (!*tree)
-		return -EINVAL;
-	topic = cJSON_GetObjectItemCaseSensitive(*tree, "topic");
-	key = cJSON_GetObjectItemCaseSensitive(*tree, "key");
-	headers = cJSON_GetObjectItemCaseSensitive(*tree, "headers");
-	if (!cJSON_IsString(topic) || (key && !cJSON_IsString(key) &&
-				       !cJSON_IsNull(key)))
-		return -EINVAL;
-	rec->topic = topic->valuestring;
-	rec->key = cJSON_IsString(key) ? key->valuestring : NULL;
-	cJSON_ArrayForEach(h, headers) {
-		if (!cJSON_IsString(h) || rec->nheaders == SL_MAX_HEADERS)
-			return -EINVAL;
-		rec->headers[rec->nheaders].name = h->string;
-		rec->headers[rec->nheaders].value = h->valuestring;
-		rec->nheaders++;
-	}
-	if ((value = cJSON_GetObjectItemCaseSensitive(*tree, "value")) &&
-	    cJSON_IsString(value))
-		return sl_buf_puts(&rec->value, value->valuestring);
-	if ((value = cJSON_GetObjectItemCaseSensitive(*tree, "value_b64")) &&
-	    cJSON_IsString(value))
-		return sl_base64_decode(value->valuestring,
-					strlen(value->valuestring), &rec->value);
-	return -EINVAL;
-}
-
 static int read_file(const char *path, struct sl_buf *out)
 {
 	char chunk[65536];
@@ -137,7 +102,7 @@ static void ship(struct relay *r, const char *path, const char *name)
 			nl = end;
 		if (nl == p)
 			continue;
-		rc = parse_line(p, (size_t)(nl - p), &tree, &rec);
+		rc = sl_record_from_line(p, (size_t)(nl - p), &tree, &rec);
 		if (rc) {
 			unparsed++;
 		} else {
@@ -174,7 +139,7 @@ static void ship(struct relay *r, const char *path, const char *name)
 		sl_log(SL_LOG_ERROR, NULL, "relay", "keeping %s: some records could be neither shipped nor spooled",
 		       path);
 	} else if (unparsed) {
-		char bad[PATH_MAX];
+		char bad[PATH_MAX] = "(cannot name it)";
 
 		r->status = 1;
 		if (snprintf(bad, sizeof(bad), "%s/bad-%s", r->cfg->spool_dir,
