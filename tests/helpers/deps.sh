@@ -3,8 +3,9 @@
 #   sl_install_deps build   compilers, autotools, libraries
 #   sl_install_deps run     build + lighttpd and curl
 #   sl_install_deps test    run + bats, jq, kcat, spawn-fcgi, strace, protoc,
+#                           clang with libFuzzer, valgrind,
 #                           Apache with mod_fcgid, Chromium
-#   sl_install_deps bench   test + wrk, hyperfine
+#   sl_install_deps bench   test + wrk, hyperfine, gnuplot
 #
 # Installs only what is missing, so a second run costs nothing. Needs root
 # (or sudo) when something is missing.
@@ -12,9 +13,9 @@
 SL_DEPS_BUILD="build-essential autoconf automake libtool pkg-config
 	libfcgi-dev libcjson-dev librdkafka-dev zlib1g-dev libssl-dev"
 SL_DEPS_RUN="lighttpd curl"
-SL_DEPS_TEST="bats jq kcat spawn-fcgi strace protobuf-compiler apache2
-	libapache2-mod-fcgid chromium"
-SL_DEPS_BENCH="wrk hyperfine"
+SL_DEPS_TEST="bats jq kcat spawn-fcgi strace protobuf-compiler libprotobuf-dev apache2
+	libapache2-mod-fcgid chromium clang libclang-rt-14-dev valgrind"
+SL_DEPS_BENCH="wrk hyperfine gnuplot-nox"
 
 sl_install_deps()
 {

@@ -1,0 +1,22 @@
+/* fuzz-clickstream.c - POST /collect: query and body (JSON, gzip, base64)
+ *
+ * Input: the query string, a newline, then the body.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "harness.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const uint8_t *body;
+	size_t len;
+	char *query;
+
+	fuzz_split(data, size, &query, &body, &len);
+	fuzz_simple("POST", "/collect", query,
+		    "application/json; charset=utf-8", body, len);
+	free(query);
+	return 0;
+}

@@ -1,0 +1,18 @@
+/* fuzz-raccoon.c - POST /api/v1/events, JSON and protobuf bodies
+ *
+ * Input: first byte selects the Content-Type ('J': JSON, anything else:
+ * protobuf), the rest is the body.
+ */
+#include "config.h"
+
+#include "harness.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (!size)
+		return 0;
+	fuzz_simple("POST", "/api/v1/events", NULL,
+		    data[0] == 'J' ? "application/json" : "application/protobuf",
+		    data + 1, size - 1);
+	return 0;
+}

@@ -1,0 +1,159 @@
+/* harness.c - a core over a null sink and a request served from memory */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core.h"
+#include "harness.h"
+
+#define MAX_PARAMS 32
+
+struct fuzz_io {
+	const char *const *params;
+	char length[24];
+	const uint8_t *body;
+	size_t len, off;
+};
+
+static const char config_text[] =
+	"[spool]\n"
+	"dir = %s\n"
+	"fsync = never\n"
+	"[http]\n"
+	"max_body = 65536\n"
+	"max_events = 100\n"
+	"trusted_proxies = 127.0.0.0/8, ::1/128\n"
+	"status_from = 0.0.0.0/0, ::/0\n"
+	"cors_origins = https://shop.example.com\n"
+	"[log]\n"
+	"level = error\n"
+	"[app test_release]\n"
+	"[app signed]\n"
+	"token = s3cret\n"
+	"verify_hash = true\n"
+	"[source source-id]\n"
+	"[datasource my-datasource]\n";
+
+static struct sl_core *core;
+static char spool_dir[64];
+
+static void cleanup(void)
+{
+	char cmd[128];
+
+	sl_core_destroy(core);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", spool_dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "fuzz: could not remove %s\n", spool_dir);
+}
+
+struct sl_core *fuzz_core(void)
+{
+	char path[128], err[256];
+	FILE *fp;
+
+	if (core)
+		return core;
+	snprintf(spool_dir, sizeof(spool_dir), "%s/sluice-fuzz-XXXXXX",
+		 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+	if (!mkdtemp(spool_dir)) {
+		perror("fuzz: mkdtemp");
+		exit(1);
+	}
+	snprintf(path, sizeof(path), "%s/sluice.conf", spool_dir);
+	fp = fopen(path, "w");
+	if (!fp || fprintf(fp, config_text, spool_dir) < 0 || fclose(fp)) {
+		perror("fuzz: writing the configuration");
+		exit(1);
+	}
+	core = sl_core_new(path, SL_CORE_NULL_SINK, err, sizeof(err));
+	if (!core) {
+		fprintf(stderr, "fuzz: %s\n", err);
+		exit(1);
+	}
+	atexit(cleanup);
+	return core;
+}
+
+static const char *io_param(void *io, const char *name)
+{
+	struct fuzz_io *f = io;
+	size_t n = strlen(name);
+	const char *const *p;
+
+	for (p = f->params; *p; p++)
+		if (!strncmp(*p, name, n) && (*p)[n] == '=')
+			return *p + n + 1;
+	return strcmp(name, "CONTENT_LENGTH") ? NULL : f->length;
+}
+
+static ssize_t io_read(void *io, void *buf, size_t len)
+{
+	struct fuzz_io *f = io;
+
+	if (len > f->len - f->off)
+		len = f->len - f->off;
+	memcpy(buf, f->body + f->off, len);
+	f->off += len;
+	return (ssize_t)len;
+}
+
+static int io_write(void *io, const void *buf, size_t len)
+{
+	return 0;
+}
+
+static const struct sl_transport fuzz_transport = {
+	.param = io_param,
+	.read = io_read,
+	.write = io_write,
+};
+
+void fuzz_request(const char *const *params, const uint8_t *body, size_t len)
+{
+	struct fuzz_io io = { .params = params, .body = body, .len = len };
+
+	snprintf(io.length, sizeof(io.length), "%zu", len);
+	sl_core_handle(fuzz_core(), &fuzz_transport, &io);
+}
+
+void fuzz_simple(const char *method, const char *path, const char *query,
+		 const char *content_type, const uint8_t *body, size_t len)
+{
+	char m[64], pa[512], q[4096], ct[256];
+	const char *params[] = {
+		m, pa, q, ct,
+		"REMOTE_ADDR=127.0.0.1",
+		"HTTP_USER_AGENT=Mozilla/5.0 (X11; Linux x86_64)",
+		"HTTP_X_FORWARDED_FOR=203.0.113.9",
+		"HTTP_ORIGIN=https://shop.example.com",
+		"HTTP_COOKIE=sluice_token=s3cret",
+		NULL,
+	};
+
+	snprintf(m, sizeof(m), "REQUEST_METHOD=%s", method);
+	snprintf(pa, sizeof(pa), "PATH_INFO=%s", path);
+	snprintf(q, sizeof(q), "QUERY_STRING=%s", query ? query : "");
+	snprintf(ct, sizeof(ct), "%s=%s",
+		 content_type ? "CONTENT_TYPE" : "X_NONE",
+		 content_type ? content_type : "");
+	fuzz_request(params, body, len);
+}
+
+void fuzz_split(const uint8_t *data, size_t size, char **head,
+		const uint8_t **tail, size_t *tail_len)
+{
+	const uint8_t *nl = memchr(data, '\n', size);
+	size_t n = nl ? (size_t)(nl - data) : size;
+
+	*head = malloc(n + 1);
+	if (!*head)
+		abort();
+	memcpy(*head, data, n);
+	(*head)[n] = '\0';
+	*tail = nl ? nl + 1 : data + size;
+	*tail_len = nl ? size - n - 1 : 0;
+}

@@ -1,0 +1,33 @@
+/* harness.h - what the libFuzzer targets share: a core over a null sink
+ * and a transport that serves one request from memory */
+#ifndef SL_FUZZ_HARNESS_H
+#define SL_FUZZ_HARNESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct sl_core;
+
+/* A core on a throw-away spool directory, with every route on and the
+ * apps, sources and datasources the seed corpora name. Made once per
+ * process; exits when it cannot be made. */
+struct sl_core *fuzz_core(void);
+
+/* One request. params is NULL-terminated "NAME=value" CGI variables;
+ * CONTENT_LENGTH is added from len unless params sets it. */
+void fuzz_request(const char *const *params, const uint8_t *body, size_t len);
+
+/* A request as a browser behind a trusted proxy sends it: method, path,
+ * query (NULL: none) and Content-Type (NULL: none), body. */
+void fuzz_simple(const char *method, const char *path, const char *query,
+		 const char *content_type, const uint8_t *body, size_t len);
+
+/*
+ * Split data at its first newline: *head (NUL-terminated copy, caller
+ * frees) and the rest as *tail, *tail_len. Without a newline the whole
+ * input is the head and the tail is empty.
+ */
+void fuzz_split(const uint8_t *data, size_t size, char **head,
+		const uint8_t **tail, size_t *tail_len);
+
+#endif /* SL_FUZZ_HARNESS_H */
