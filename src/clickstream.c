@@ -324,9 +324,14 @@ static cJSON *make_meta(struct sl_ctx *ctx, const char *app_id)
 		meta = NULL;
 	}
 	for (i = 0; meta && i < sizeof(meta_params) / sizeof(meta_params[0]); i++) {
-		if (sl_query_get(ctx->req->query, meta_params[i], &v) == 1 &&
-		    sl_utf8_is_valid(v.data, v.len))
+		int rc = sl_query_get(ctx->req->query, meta_params[i], &v);
+
+		if (rc == 1 && sl_utf8_is_valid(v.data, v.len))
 			cJSON_AddStringToObject(meta, meta_params[i], v.data);
+		else if (rc)
+			sl_log(SL_LOG_WARN, ctx->req->id, ctx->route,
+			       "query parameter %s has a bad %%-escape or is not UTF-8 text: not kept",
+			       meta_params[i]);
 	}
 	sl_buf_release(&v);
 	return meta;

@@ -165,9 +165,14 @@ void sl_reelevant_collect(struct sl_ctx *ctx)
 		url_item->valuestring[strcspn(url_item->valuestring, "?#")] = '\0';
 	}
 	ts = cJSON_GetObjectItemCaseSensitive(root, "timestamp");
-	if (cJSON_IsNumber(ts) && !sl_json_get_int(root, "timestamp",
-						   &ev.event_ts) &&
-	    ev.event_ts > 0) {
+	if (ts && !cJSON_IsNull(ts) &&
+	    (sl_json_get_int(root, "timestamp", &ev.event_ts) ||
+	     ev.event_ts <= 0)) {
+		refuse(ctx, 400, source, true,
+		       "timestamp must be a positive integer (seconds or milliseconds)");
+		goto out;
+	}
+	if (ts && !cJSON_IsNull(ts)) {
 		/* Unix seconds, or milliseconds from Date.now(). */
 		if (ev.event_ts < 100000000000LL)
 			ev.event_ts *= 1000;

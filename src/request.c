@@ -35,9 +35,10 @@ static long long parse_length(const char *v)
 	if (!*v)
 		return -2;
 	for (; *v; v++) {
-		if (*v < '0' || *v > '9' || n > (LLONG_MAX - 9) / 10)
+		if (*v < '0' || *v > '9')
 			return -2;
-		n = n * 10 + (*v - '0');
+		/* All digits but past any real body: too large, not bad. */
+		n = n > (LLONG_MAX - 9) / 10 ? LLONG_MAX : n * 10 + (*v - '0');
 	}
 	return n;
 }

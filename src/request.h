@@ -32,7 +32,8 @@ struct sl_request {
 	const char *content_type;	/* CONTENT_TYPE or NULL */
 	const char *user_agent;		/* HTTP_USER_AGENT or NULL */
 	const char *remote_addr;	/* REMOTE_ADDR or NULL */
-	long long content_length;	/* -1 absent, -2 not a number */
+	long long content_length;	/* -1 absent, -2 not a number,
+					 * LLONG_MAX past it */
 	char id[17];			/* request id, 16 hex digits */
 	int64_t received_ms;		/* when the core took it, Unix ms */
 	struct sl_buf body;		/* after sl_request_read_body() */

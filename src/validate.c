@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "codec.h"
@@ -39,6 +40,59 @@ static const char *scan(const char *p, const char *end)
 	return NULL;
 }
 
+static int by_name(const void *a, const void *b)
+{
+	return strcmp((*(const cJSON *const *)a)->string,
+		      (*(const cJSON *const *)b)->string);
+}
+
+/* True when some object in the tree names a member twice: one sorted
+ * copy of each big object's names, so a body of 100,000 keys costs
+ * n log n, not n squared. -ENOMEM counts as a duplicate (refused). */
+static bool has_duplicate_key(const cJSON *node)
+{
+	const cJSON *c, *d, **names;
+	size_t n = 0, i;
+	bool dup = false;
+
+	for (c = node->child; c; c = c->next, n++)
+		if ((cJSON_IsObject(c) || cJSON_IsArray(c)) &&
+		    has_duplicate_key(c))
+			return true;
+	if (!cJSON_IsObject(node) || n < 2)
+		return false;
+	if (n <= 8) {
+		for (c = node->child; c && !dup; c = c->next)
+			for (d = c->next; d && !dup; d = d->next)
+				dup = !strcmp(c->string, d->string);
+		return dup;
+	}
+	names = malloc(n * sizeof(*names));
+	if (!names)
+		return true;
+	for (i = 0, c = node->child; c; c = c->next)
+		names[i++] = c;
+	qsort(names, n, sizeof(*names), by_name);
+	for (i = 1; i < n && !dup; i++)
+		dup = !strcmp(names[i - 1]->string, names[i]->string);
+	free(names);
+	return dup;
+}
+
+/* True when a number overflowed to infinity (1e400): it would be written
+ * back as null, silently changing what the client sent. */
+static bool has_huge_number(const cJSON *node)
+{
+	const cJSON *c;
+
+	if (cJSON_IsNumber(node))
+		return !isfinite(node->valuedouble);
+	for (c = node->child; c; c = c->next)
+		if (has_huge_number(c))
+			return true;
+	return false;
+}
+
 cJSON *sl_json_parse(const char *text, size_t len, const char **why)
 {
 	cJSON *root;
@@ -55,8 +109,17 @@ cJSON *sl_json_parse(const char *text, size_t len, const char **why)
 		return NULL;
 	/* The length covers the NUL so cJSON rejects trailing garbage. */
 	root = cJSON_ParseWithLengthOpts(text, len + 1, NULL, 1);
-	if (!root)
+	if (!root) {
 		*why = "body is not well-formed JSON";
+	} else if (has_huge_number(root)) {
+		*why = "a number is out of range (past +-1.8e308)";
+		cJSON_Delete(root);
+		root = NULL;
+	} else if (has_duplicate_key(root)) {
+		*why = "an object names the same member twice";
+		cJSON_Delete(root);
+		root = NULL;
+	}
 	return root;
 }
 

@@ -18,7 +18,11 @@
  * Parse a JSON document of len bytes (text must be followed by a NUL
  * byte, as struct sl_buf guarantees). Checks before parsing that it is
  * valid UTF-8 with no NUL byte, that no string holds an escaped NUL
- * (\u0000), and that arrays and objects nest at most SL_MAX_DEPTH deep.
+ * (\u0000), and that arrays and objects nest at most SL_MAX_DEPTH deep;
+ * after parsing that no number overflowed (1e400) and no object names a
+ * member twice (which of the two
+ * counts would be a guess, and consumers of the record might guess
+ * differently).
  * Returns the tree (free with cJSON_Delete) or NULL with *why set to a
  * static one-line reason.
  */

@@ -205,7 +205,7 @@ $(event)|body is not a JSON array of events
 [{"event_type":"","event_id":"x","timestamp":1,"app_id":"a"}]|event 0: event_type must be a non-empty string of at most 256 bytes
 [{"event_type":"t","event_id":"x","timestamp":1.5,"app_id":"a"}]|event 0: timestamp must be an integer count of milliseconds
 [{"event_type":"t","event_id":"x","timestamp":"1","app_id":"a"}]|event 0: timestamp must be an integer count of milliseconds
-[{"event_type":"t","event_id":"x","timestamp":1e400,"app_id":"a"}]|event 0: timestamp must be an integer count of milliseconds
+[{"event_type":"t","event_id":"x","timestamp":1e400,"app_id":"a"}]|a number is out of range (past +-1.8e308)
 [$(event '"items":{}')]|event 0: items must be an array
 [$(event '"items":[1]')]|event 0: every item must be an object
 [$(event '"user":{"name":"x"}')]|event 0: user attribute name must be {"value":…, "set_timestamp":<ms>}

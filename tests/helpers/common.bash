@@ -6,8 +6,9 @@
 #                          then each LINE (more keys or sections)
 #   cgi METHOD PATH [QUERY] [NAME=VALUE...]
 #                          run sluice.cgi once as a web server would: CGI
-#                          variables from the arguments, body from $BODY_FILE
-#                          (CONTENT_LENGTH its size unless given). Sets
+#                          variables from the arguments (-NAME removes one),
+#                          body from $BODY_FILE (CONTENT_LENGTH its size
+#                          unless given). Sets
 #                          cgi_status, cgi_headers, cgi_log and writes the
 #                          body to $CGI_BODY. Fails when the program does not
 #                          exit 0 or a sanitizer reported anything. With
@@ -87,7 +88,16 @@ cgi()
 		vars+=(CONTENT_LENGTH="$(stat -c %s "$BODY_FILE")"
 			CONTENT_TYPE=application/json)
 	fi
-	vars+=("$@")
+	local a v
+	for a in "$@"; do
+		if [ "${a#-}" != "$a" ]; then
+			for v in "${!vars[@]}"; do
+				[ "${vars[$v]%%=*}" = "${a#-}" ] && unset "vars[$v]"
+			done
+		else
+			vars+=("$a")
+		fi
+	done
 	rc=0
 	${CGI_FSIZE:+prlimit --fsize="$CGI_FSIZE"} \
 	env -i "${vars[@]}" "$(sl_bin sluice.cgi)" \
