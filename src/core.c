@@ -109,23 +109,45 @@ const struct sl_config *sl_core_config(const struct sl_core *core)
 	return core->cfg;
 }
 
+/* Say, at most every 10 s per process, that Kafka is not taking
+ * records and they go to the spool instead. */
+static void note_spooled(struct sl_ctx *ctx, int rc)
+{
+	static int64_t last_ms;
+	static unsigned long since;
+	int64_t now = sl_now_ms();
+
+	since++;
+	if (last_ms && now - last_ms < 10000)
+		return;
+	sl_log(SL_LOG_WARN, ctx->req->id, ctx->route,
+	       "Kafka did not take %lu record(s) (%s): spooled for the relay",
+	       since, rc == -ENOBUFS ? "its queue is full, kafka.queue_max_messages" :
+	       rc == -EHOSTDOWN ? "brokers are down" : strerror(-rc));
+	last_ms = now;
+	since = 0;
+}
+
 /* Send rec to Kafka, or queue its line for the spool when there is no
  * producer or it would not take the record. */
 static int add_record(struct sl_ctx *ctx, struct sl_record *rec, int rc)
 {
 	struct sl_kafka *k = ctx->core->kafka;
+	int prc;
 
 	if (!rc && !k)
 		rc = sl_record_to_line(rec, &ctx->batch);
 	if (!rc && k) {
 		sl_buf_reset(&ctx->line);
 		rc = sl_record_to_line(rec, &ctx->line);
-		if (!rc && sl_kafka_produce(k, rec, ctx->line.data,
-					    ctx->line.len,
-					    ctx->cfg->ack == SL_ACK_KAFKA ?
-					    &ctx->wait : NULL))
+		if (!rc && (prc = sl_kafka_produce(k, rec, ctx->line.data,
+						   ctx->line.len,
+						   ctx->cfg->ack == SL_ACK_KAFKA ?
+						   &ctx->wait : NULL))) {
+			note_spooled(ctx, prc);
 			rc = sl_buf_append(&ctx->batch, ctx->line.data,
 					   ctx->line.len);
+		}
 	}
 	sl_record_release(rec);
 	if (rc)
@@ -344,6 +366,7 @@ void sl_core_handle(struct sl_core *core, const struct sl_transport *tp,
 	struct sl_ctx ctx = { 0 };
 	const struct sl_route *route = NULL;
 	const char *allow, *origin;
+	unsigned int events;
 	int status;
 
 	if (sl_request_init(&req, tp, io)) {
@@ -394,7 +417,14 @@ void sl_core_handle(struct sl_core *core, const struct sl_transport *tp,
 	ctx.route = route->name;
 	ctx.protocol = route->protocol;
 	route->fn(&ctx);
-	sl_ctx_commit(&ctx);
+	events = ctx.events;
+	if (sl_ctx_commit(&ctx) && events && resp.status / 100 == 2) {
+		/* Answered as taken (beacon), but the spool refused it. */
+		sl_metrics_add(SL_M_DROPPED, events);
+		sl_log(SL_LOG_ERROR, req.id, ctx.route,
+		       "%u event(s) answered %d but lost: the spool cannot take them",
+		       events, resp.status);
+	}
 	if (origin && !sl_cors_answer(core->cfg, origin, &resp))
 		sl_log(SL_LOG_INFO, req.id, ctx.route,
 		       "origin '%.100s' is not in http.cors_origins: no CORS headers",

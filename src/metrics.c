@@ -43,10 +43,14 @@ int sl_metrics_open(const char *dir)
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	/* Growing a zero-filled file is safe to race: all zero is empty. */
-	if (fstat(fd, &st) || (st.st_size < (off_t)sizeof(struct shared) &&
-			       ftruncate(fd, sizeof(struct shared)))) {
+	/* Growing a zero-filled file is safe to race: all zero is empty.
+	 * The blocks are allocated, not left sparse: a counter bumped into
+	 * a hole on a full disk would be a SIGBUS, not an error. */
+	if (fstat(fd, &st))
 		rc = -errno;
+	else if (st.st_size < (off_t)sizeof(struct shared))
+		rc = -posix_fallocate(fd, 0, sizeof(struct shared));
+	if (rc) {
 		close(fd);
 		return rc;
 	}

@@ -201,10 +201,10 @@ void sl_reelevant_collect(struct sl_ctx *ctx)
 		ev.ids[SL_ID_DEVICE] = s;
 	if (!sl_json_get_string(root, "clientId", false, SL_MAX_ID_LEN, &s))
 		ev.ids[SL_ID_USER] = s;
-	/* A failure to store is logged where it happens; the client still
-	 * gets its 200, as for the spool watermark above. */
-	if (!sl_ctx_add_event(ctx, &ev))
-		sl_ctx_commit(ctx);
+	/* A failure to store is logged where it happens and counted as a
+	 * drop; the client still gets its 200, as for the watermark above. */
+	if (!sl_ctx_add_event(ctx, &ev) && sl_ctx_commit(ctx))
+		sl_metrics_add(SL_M_DROPPED, 1);
 	sl_response_set(ctx->resp, bot ? 202 : 200, NULL, NULL, 0);
 out:
 	cJSON_Delete(meta);

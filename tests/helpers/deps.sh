@@ -13,7 +13,7 @@
 SL_DEPS_BUILD="build-essential autoconf automake libtool pkg-config
 	libfcgi-dev libcjson-dev librdkafka-dev zlib1g-dev libssl-dev"
 SL_DEPS_RUN="lighttpd curl"
-SL_DEPS_TEST="bats jq kcat spawn-fcgi strace protobuf-compiler libprotobuf-dev apache2
+SL_DEPS_TEST="bats jq kcat spawn-fcgi strace protobuf-compiler libprotobuf-dev apache2 apache2-utils
 	libapache2-mod-fcgid chromium clang libclang-rt-14-dev valgrind"
 SL_DEPS_BENCH="wrk hyperfine gnuplot-nox"
 
