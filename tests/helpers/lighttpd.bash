@@ -9,6 +9,9 @@
 #   lighttpd_stop               SIGTERM, and wait for it and for its
 #                               sluice.fcgi processes (which flush first)
 #   fcgi_pids                   pids of the sluice.fcgi processes
+#
+# In spawn mode, FCGI_WRAPPER (e.g. "valgrind --log-file=...") is put in
+# front of sluice.fcgi.
 
 lighttpd_start()
 {
@@ -24,7 +27,8 @@ lighttpd_start()
 			skip "spawn-fcgi is not installed (Debian: spawn-fcgi)"
 		rm -f "$dir/sluice.sock"
 		SLUICE_CONFIG="$dir/sluice.conf" spawn-fcgi -s "$dir/sluice.sock" \
-			-F "$procs" -P "$dir/spawn.pid" -- "$(sl_bin sluice.fcgi)" \
+			-F "$procs" -P "$dir/spawn.pid" -- ${FCGI_WRAPPER:-} \
+			"$(sl_bin sluice.fcgi)" \
 			>>"$dir/spawn.log" 2>>"$dir/sluice.log" 3>&- || return 1
 		SPAWNED_PIDS=$(cat "$dir/spawn.pid")
 	fi
