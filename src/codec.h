@@ -30,7 +30,7 @@ int sl_gunzip(const void *in, size_t len, size_t max, struct sl_buf *out);
 
 /*
  * Write the lowercase hex SHA-256 of in to hex (65 bytes with the NUL).
- * Returns 0 or -EIO when libcrypto fails.
+ * Returns 0.
  */
 int sl_sha256_hex(const void *in, size_t len, char hex[65]);
 

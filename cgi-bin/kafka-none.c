@@ -1,0 +1,53 @@
+/* kafka-none.c - the Kafka sink as sluice.cgi sees it: absent.
+ *
+ * A CGI process serves one request and never starts a producer (its
+ * records go to the spool for `sluice relay`), so it is linked with these
+ * stand-ins instead of src/kafka.c: the dynamic loader then has no
+ * librdkafka, libssl, libsasl2, liblz4 or libzstd to map for each request.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#include "kafka.h"
+
+struct sl_kafka *sl_kafka_new(const struct sl_config *cfg,
+			      struct sl_spool *sp, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "this program is built without Kafka");
+	return NULL;
+}
+
+int sl_kafka_check_config(const struct sl_config *cfg, char *err,
+			  size_t errlen)
+{
+	return 0;
+}
+
+int sl_kafka_produce(struct sl_kafka *k, const struct sl_record *rec,
+		     const char *line, size_t len, struct sl_kafka_wait *w)
+{
+	return -ENOTSUP;
+}
+
+unsigned int sl_kafka_wait(struct sl_kafka *k, struct sl_kafka_wait *w,
+			   int timeout_ms, struct sl_buf *spill)
+{
+	return 0;
+}
+
+unsigned long sl_kafka_lost(struct sl_kafka *k)
+{
+	return 0;
+}
+
+int sl_kafka_brokers_down(struct sl_kafka *k)
+{
+	return 0;
+}
+
+unsigned int sl_kafka_close(struct sl_kafka *k, int flush_ms)
+{
+	return 0;
+}
