@@ -11,7 +11,9 @@
 #   fcgi_pids                   pids of the sluice.fcgi processes
 #
 # In spawn mode, FCGI_WRAPPER (e.g. "valgrind --log-file=...") is put in
-# front of sluice.fcgi.
+# front of sluice.fcgi. The benchmark swaps in its ceilings with
+# SL_FCGI_PROGRAM, SL_CGI_PROGRAM and SL_LIGHTTPD_CONF_DIR (a directory
+# with its own sluice-MODE.conf).
 
 lighttpd_start()
 {
@@ -36,9 +38,11 @@ lighttpd_start()
 		port=$((20000 + RANDOM % 30000))
 		: >"$dir/error.log"
 		SLUICE_PORT=$port SLUICE_STATE="$dir" \
-		SLUICE_FCGI="$(sl_bin sluice.fcgi)" SLUICE_CONFIG="$dir/sluice.conf" \
-		SLUICE_PROCS="$procs" SLUICE_CONF_DIR="$SLUICE_SRCDIR/lighttpd-conf" \
-		SLUICE_MODE="$mode" SLUICE_CGI="$(sl_bin sluice.cgi)" \
+		SLUICE_FCGI="${SL_FCGI_PROGRAM:-$(sl_bin sluice.fcgi)}" \
+		SLUICE_CONFIG="$dir/sluice.conf" SLUICE_PROCS="$procs" \
+		SLUICE_CONF_DIR="${SL_LIGHTTPD_CONF_DIR:-$SLUICE_SRCDIR/lighttpd-conf}" \
+		SLUICE_MODE="$mode" \
+		SLUICE_CGI="${SL_CGI_PROGRAM:-$(sl_bin sluice.cgi)}" \
 			lighttpd -D -f "$SLUICE_SRCDIR/lighttpd-conf/lighttpd.conf" \
 			>>"$dir/stdout.log" 2>&1 3>&- &
 		LIGHTTPD_PID=$!

@@ -1,0 +1,114 @@
+/* core-bench.c - the core alone: requests through parse, validate,
+ * enrich and encode into a null sink (SL_CORE_NULL_SINK), in-process, no
+ * web server, no Kafka.
+ *
+ *   core-bench KIND N    serve N requests of KIND, print
+ *                        "KIND EVENTS_PER_REQUEST N NS_PER_EVENT"
+ *
+ * KIND: pixel, event, collect1, collect10, raccoon10, track3. N = 0 only
+ * sets up, so that a callgrind run of N minus one of 0 is the cost of N
+ * requests.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../fuzz/harness.h"
+#include "buf.h"
+#include "proto.h"
+
+/* One clickstream event of about 500 bytes. */
+static void click_event(struct sl_buf *b, int i)
+{
+	sl_buf_printf(b, "{\"event_type\":\"view_item\",\"event_id\":\"bench-%08d\",\"timestamp\":1700000000000,\"app_id\":\"bench\",\"device_id\":\"dev-%d\",\"platform\":\"Web\",\"attributes\":{\"_page_url\":\"https://shop.example.com/items/1234567890\",\"_session_id\":\"sess-1\",\"item\":\"%0280d\",\"price\":12.5}}",
+		      i, i, 0);
+}
+
+struct kind {
+	const char *name;
+	const char *method, *path, *query, *type;
+	int events;
+	struct sl_buf body;
+};
+
+static void make_body(struct kind *k)
+{
+	struct sl_buf ev = { 0 }, msg = { 0 };
+	int i;
+
+	if (!strcmp(k->name, "event")) {
+		sl_buf_printf(&k->body, "{\"page\":\"/items/1234567890\",\"referrer\":\"https://search.example.com/?q=shoes\",\"screen\":\"1920x1080\",\"lang\":\"en-GB\",\"tv001\":\"111\",\"tv002\":\"123\",\"tv003\":\"web\",\"pad\":\"%0300d\"}", 0);
+	} else if (!strncmp(k->name, "collect", 7)) {
+		sl_buf_puts(&k->body, "[");
+		for (i = 0; i < k->events; i++) {
+			if (i)
+				sl_buf_puts(&k->body, ",");
+			click_event(&k->body, i);
+		}
+		sl_buf_puts(&k->body, "]");
+	} else if (!strcmp(k->name, "raccoon10")) {
+		sl_pb_put_bytes(&k->body, 1, "bench-guid", 10);
+		for (i = 0; i < k->events; i++) {
+			sl_buf_reset(&ev);
+			click_event(&ev, i);
+			sl_buf_reset(&msg);
+			sl_pb_put_bytes(&msg, 1, ev.data, ev.len);
+			sl_pb_put_bytes(&msg, 2, "view_item", 9);
+			sl_pb_put_bytes(&k->body, 3, msg.data, msg.len);
+		}
+	} else if (!strcmp(k->name, "track3")) {
+		sl_buf_puts(&k->body, "{\"source\":{\"id\":\"source-id\"},\"session\":{\"id\":\"sess-1\"},\"profile\":{\"id\":\"prof-1\"},\"context\":{\"page\":{\"url\":\"https://shop.example.com/items/1\"}},\"events\":[");
+		for (i = 0; i < k->events; i++)
+			sl_buf_printf(&k->body, "%s{\"type\":\"page-view\",\"properties\":{\"n\":%d,\"pad\":\"%0300d\"}}",
+				      i ? "," : "", i, 0);
+		sl_buf_puts(&k->body, "]}");
+	}
+	sl_buf_release(&ev);
+	sl_buf_release(&msg);
+}
+
+static struct kind kinds[] = {
+	{ "pixel", "GET", "/pixel",
+	  "tv001=111&tv002=123&tv003=mobile&page=%2Fitems%2F1234567890", NULL, 1 },
+	{ "event", "POST", "/e", NULL, "text/plain;charset=UTF-8", 1 },
+	{ "collect1", "POST", "/collect", "appId=test_release&platform=Web",
+	  "application/json", 1 },
+	{ "collect10", "POST", "/collect", "appId=test_release&platform=Web",
+	  "application/json", 10 },
+	{ "raccoon10", "POST", "/api/v1/events", NULL, "application/protobuf",
+	  10 },
+	{ "track3", "POST", "/track", NULL, "application/json", 3 },
+};
+
+int main(int argc, char **argv)
+{
+	struct kind *k = NULL;
+	struct timespec t0, t1;
+	long n, i;
+	double ns;
+	size_t j;
+
+	for (j = 0; argc == 3 && j < sizeof(kinds) / sizeof(kinds[0]); j++)
+		if (!strcmp(argv[1], kinds[j].name))
+			k = &kinds[j];
+	if (!k) {
+		fprintf(stderr, "usage: core-bench pixel|event|collect1|collect10|raccoon10|track3 N\n");
+		return 2;
+	}
+	n = atol(argv[2]);
+	make_body(k);
+	fuzz_core();
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < n; i++)
+		fuzz_simple(k->method, k->path, k->query, k->type,
+			    (const uint8_t *)k->body.data, k->body.len);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ns = (t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec);
+	printf("%s %d %ld %.0f\n", k->name, k->events, n,
+	       n ? ns / ((double)n * k->events) : 0.0);
+	sl_buf_release(&k->body);
+	return 0;
+}
