@@ -51,14 +51,22 @@ int sl_buf_printf(struct sl_buf *b, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || sl_buf_reserve(b, (size_t)n))
+	/* Format once into the room there is; only a longer text is
+	 * formatted a second time, after growing. */
+	if (sl_buf_reserve(b, 64))
 		return -ENOMEM;
 	va_start(ap, fmt);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
 	va_end(ap);
+	if (n < 0)
+		return -ENOMEM;
+	if ((size_t)n >= b->cap - b->len) {
+		if (sl_buf_reserve(b, (size_t)n))
+			return -ENOMEM;
+		va_start(ap, fmt);
+		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 	b->len += (size_t)n;
 	return 0;
 }

@@ -18,13 +18,34 @@ static const char *const id_names[SL_ID_COUNT] = {
 	[SL_ID_SESSION] = "session",
 };
 
+/* sep (may be ""), then "name" and tail: a member name of the code's
+ * own, which needs no escaping. No printf: this runs for every field. */
+static int put_key(struct sl_buf *b, const char *sep, const char *name,
+		   const char *tail)
+{
+	size_t ls = strlen(sep), ln = strlen(name), lt = strlen(tail);
+	char *p;
+
+	if (sl_buf_reserve(b, ls + ln + lt + 2))
+		return -ENOMEM;
+	p = b->data + b->len;
+	memcpy(p, sep, ls);
+	p[ls] = '"';
+	memcpy(p + ls + 1, name, ln);
+	p[ls + 1 + ln] = '"';
+	memcpy(p + ls + ln + 2, tail, lt);
+	b->len += ls + ln + lt + 2;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
 int sl_json_put_text(struct sl_buf *b, const char *name, const void *s,
 		     size_t len)
 {
 	int rc;
 
 	if (sl_utf8_is_valid(s, len)) {
-		rc = sl_buf_printf(b, "\"%s\":", name);
+		rc = put_key(b, "", name, ":");
 		return rc ? rc : sl_buf_json_str(b, s, len);
 	}
 	rc = sl_buf_printf(b, "\"%s_b64\":\"", name);
@@ -36,13 +57,12 @@ int sl_json_put_text(struct sl_buf *b, const char *name, const void *s,
 /* ,"name":"value" or ,"name":null */
 static int put_opt(struct sl_buf *b, const char *name, const char *v)
 {
-	int rc = sl_buf_printf(b, ",");
+	int rc;
 
-	if (rc)
-		return rc;
 	if (!v)
-		return sl_buf_printf(b, "\"%s\":null", name);
-	return sl_json_put_text(b, name, v, strlen(v));
+		return put_key(b, ",", name, ":null");
+	rc = sl_buf_append(b, ",", 1);
+	return rc ? rc : sl_json_put_text(b, name, v, strlen(v));
 }
 
 static int put_json(struct sl_buf *b, const char *name, const cJSON *item)
@@ -55,7 +75,7 @@ static int put_json(struct sl_buf *b, const char *name, const cJSON *item)
 	text = cJSON_PrintUnformatted(item);
 	if (!text)
 		return -ENOMEM;
-	rc = sl_buf_printf(b, ",\"%s\":", name);
+	rc = put_key(b, ",", name, ":");
 	if (!rc)
 		rc = sl_buf_puts(b, text);
 	cJSON_free(text);
@@ -134,10 +154,7 @@ int sl_record_encode(struct sl_record *rec, const struct sl_event *ev,
 	if (!rc)
 		rc = sl_buf_puts(b, ",\"ids\":{");
 	for (i = 0; i < SL_ID_COUNT && !rc; i++) {
-		if (i)
-			rc = sl_buf_puts(b, ",");
-		if (!rc)
-			rc = sl_buf_printf(b, "\"%s\":", id_names[i]);
+		rc = put_key(b, i ? "," : "", id_names[i], ":");
 		if (!rc)
 			rc = ev->ids[i] ?
 			     sl_buf_json_str(b, ev->ids[i], strlen(ev->ids[i])) :
