@@ -146,7 +146,7 @@ spool_is_whole()
 	assert_eq "$(kafka_read events | jq -r .data.qfull | sort -un | wc -l)" 60
 }
 
-@test "file descriptors: 100,000 requests through one FastCGI process leave its fd count unchanged" {
+@test "file descriptors: 100,000 requests through one FastCGI process leak no descriptor" {
 	local pid before after n=100000 bad
 
 	command -v ab >/dev/null || skip "ab is not installed (Debian: apache2-utils)"
@@ -175,8 +175,18 @@ spool_is_whole()
 	ab -q -n 1000 -c 4 "$LIGHTTPD_URL/nowhere" >/dev/null
 	sleep 1
 	after=$(ls -l /proc/"$pid"/fd | sed 1d | awk '{print $NF}' | sort)
-	# Still the same process, with the same descriptors.
+	# Still the same process. Files and pipes are exactly the same set.
+	# Sockets are the FastCGI listener plus librdkafka's broker
+	# connections, which it opens and closes on its own schedule (to
+	# bootstrap and to learned brokers, so up to 2 per mock broker):
+	# a per-request leak would show as tens of thousands.
 	assert_eq "$(fcgi_pids)" "$pid"
-	assert_eq "$(echo "$after" | wc -l)" "$(echo "$before" | wc -l)"
-	echo "# $(echo "$before" | wc -l) descriptors before and after" >&3
+	assert_eq "$(echo "$after" | grep -v '^socket:' || true)" \
+		"$(echo "$before" | grep -v '^socket:' || true)"
+	local sockets
+	sockets=$(echo "$after" | grep -c '^socket:' || true)
+	echo "# $(echo "$before" | wc -l) descriptors before," \
+		"$(echo "$after" | wc -l) after ($sockets sockets)" >&3
+	[ "$sockets" -ge 1 ]
+	[ "$sockets" -le $((1 + 2 * 3)) ]
 }
