@@ -26,7 +26,7 @@ int sl_kafka_check_config(const struct sl_config *cfg, char *err,
 }
 
 int sl_kafka_produce(struct sl_kafka *k, const struct sl_record *rec,
-		     const char *line, size_t len, struct sl_kafka_wait *w)
+		     struct sl_kafka_wait *w)
 {
 	return -ENOTSUP;
 }

@@ -35,7 +35,6 @@ struct sl_ctx {
 	char ip[SL_IP_MAX];		/* client address */
 	struct sl_enrichment en;	/* shared by all records */
 	struct sl_buf batch;		/* spool lines not yet committed */
-	struct sl_buf line;		/* scratch: one record's line */
 	struct sl_kafka_wait wait;	/* ack = kafka: records in flight */
 	unsigned int events;		/* good records in batch */
 	unsigned int rejected;		/* bad records in batch */

@@ -28,6 +28,7 @@ struct sl_core {
 	struct sl_spool *spool;
 	struct sl_kafka *kafka;		/* NULL: records go to the spool */
 	bool null_sink;			/* SL_CORE_NULL_SINK */
+	bool discard;			/* ... or SL_CORE_DISCARD_SPOOL */
 };
 
 const char *sl_core_default_config(void)
@@ -62,6 +63,7 @@ struct sl_core *sl_core_new(const char *config_path, unsigned int flags,
 		goto out_free;
 	}
 	core->null_sink = flags & SL_CORE_NULL_SINK;
+	core->discard = flags & (SL_CORE_NULL_SINK | SL_CORE_DISCARD_SPOOL);
 	sl_spool_set_watermark(core->spool, core->cfg->spool_max_bytes,
 			       core->cfg->spool_min_free);
 	rc = sl_metrics_open(core->cfg->spool_dir);
@@ -71,7 +73,8 @@ struct sl_core *sl_core_new(const char *config_path, unsigned int flags,
 		       core->cfg->spool_dir, strerror(-rc));
 	if (core->cfg->kafka_brokers && *core->cfg->kafka_brokers &&
 	    core->cfg->ack != SL_ACK_SPOOL &&
-	    !(flags & (SL_CORE_ONE_SHOT | SL_CORE_NULL_SINK))) {
+	    !(flags & (SL_CORE_ONE_SHOT | SL_CORE_NULL_SINK |
+		       SL_CORE_DISCARD_SPOOL))) {
 		core->kafka = sl_kafka_new(core->cfg, core->spool, err, errlen);
 		if (!core->kafka)
 			goto out_free;
@@ -132,23 +135,18 @@ static void note_spooled(struct sl_ctx *ctx, int rc)
  * producer or it would not take the record. */
 static int add_record(struct sl_ctx *ctx, struct sl_record *rec, int rc)
 {
-	struct sl_kafka *k = ctx->core->kafka;
-	int prc;
+	struct sl_core *core = ctx->core;
+	int prc = -ENOENT;
 
-	if (!rc && !k)
-		rc = sl_record_to_line(rec, &ctx->batch);
-	if (!rc && k) {
-		sl_buf_reset(&ctx->line);
-		rc = sl_record_to_line(rec, &ctx->line);
-		if (!rc && (prc = sl_kafka_produce(k, rec, ctx->line.data,
-						   ctx->line.len,
-						   ctx->cfg->ack == SL_ACK_KAFKA ?
-						   &ctx->wait : NULL))) {
+	if (!rc && core->kafka) {
+		prc = sl_kafka_produce(core->kafka, rec,
+				       ctx->cfg->ack == SL_ACK_KAFKA ?
+				       &ctx->wait : NULL);
+		if (prc)
 			note_spooled(ctx, prc);
-			rc = sl_buf_append(&ctx->batch, ctx->line.data,
-					   ctx->line.len);
-		}
 	}
+	if (!rc && prc && !core->null_sink)
+		rc = sl_record_to_line(rec, &ctx->batch);
 	sl_record_release(rec);
 	if (rc)
 		sl_log(SL_LOG_ERROR, ctx->req->id, ctx->route,
@@ -347,7 +345,8 @@ int sl_ctx_commit(struct sl_ctx *ctx)
 	}
 	if (!ctx->batch.len)
 		return 0;
-	rc = core->null_sink ? 0 : sl_spool_append(core->spool, ctx->batch.data, ctx->batch.len);
+	rc = core->discard ? 0 : sl_spool_append(core->spool, ctx->batch.data,
+						    ctx->batch.len);
 	if (rc)
 		sl_log(SL_LOG_ERROR, ctx->req->id, ctx->route,
 		       "cannot store %u event(s) and %u rejection(s) in spool %s: %s",
@@ -437,7 +436,6 @@ out_send:
 		sl_log(SL_LOG_INFO, req.id, ctx.route,
 		       "client went away before the response was written");
 	sl_buf_release(&ctx.batch);
-	sl_buf_release(&ctx.line);
 	sl_response_release(&resp);
 	sl_request_release(&req);
 }

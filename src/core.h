@@ -15,10 +15,15 @@ enum {
 	 * each would cost more than the request, so records go to the
 	 * spool and `sluice relay` ships them. */
 	SL_CORE_ONE_SHOT = 1,
-	/* Encode every record, then discard it: no producer, nothing is
-	 * appended to the spool (still opened, for its watermark). For the
-	 * core micro-benchmark and the fuzzers only; never in a server. */
+	/* Encode every record, then discard it, as if Kafka took them
+	 * all: no producer, no spool lines, nothing appended to the spool
+	 * (still opened, for its watermark). For the core micro-benchmark;
+	 * never in a server. */
 	SL_CORE_NULL_SINK = 2,
+	/* Encode every record and its spool line, then discard them: the
+	 * spool sink without the write. For the fuzzers, so that the
+	 * spool-line writer is fuzzed too; never in a server. */
+	SL_CORE_DISCARD_SPOOL = 4,
 };
 
 /*

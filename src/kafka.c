@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,13 +20,18 @@
  * find out whether they are back; the others go straight to the spool. */
 #define PROBE_INTERVAL_MS 1000
 
-/* One produced record: its spool line travels with it as the opaque. */
+/*
+ * One produced record, the opaque of its librdkafka message: a copy of
+ * the record in one allocation, whose value librdkafka sends without a
+ * copy of its own. Its spool line is written only if Kafka does not take
+ * it, so a delivered record never pays for one.
+ */
 struct sl_kafka_msg {
 	struct sl_kafka_msg *next, *prev;	/* in w->pending */
 	struct sl_kafka_wait *w;		/* NULL: nobody waits */
 	int spilled;				/* the waiter spooled it */
-	size_t len;
-	char line[];
+	struct sl_record rec;			/* strings and value in store */
+	char store[];
 };
 
 struct sl_kafka {
@@ -79,7 +85,7 @@ static void on_reports(struct sl_kafka *k, rd_kafka_event_t *ev)
 		if (m->err) {
 			last_err = m->err;
 			if (!msg->spilled) {
-				if (sl_buf_append(&spill, msg->line, msg->len))
+				if (sl_record_to_line(&msg->rec, &spill))
 					rc = -ENOMEM;
 				failed++;
 			}
@@ -229,6 +235,15 @@ struct sl_kafka *sl_kafka_new(const struct sl_config *cfg,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+#ifdef M_MMAP_THRESHOLD
+	/* librdkafka allocates and frees a buffer the size of a batch for
+	 * each compressed produce request. glibc's sliding mmap threshold
+	 * would move such blocks onto the heap after the first free and
+	 * keep their pages resident: measured, 7.8 MB grew to 18 MB over
+	 * 25,000 requests and stayed. A fixed threshold maps and unmaps
+	 * them instead (7.5 MB after 200,000). */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
 	k->sp = sp;
 	pthread_mutex_init(&k->lock, NULL);
 	pthread_condattr_init(&ca);
@@ -301,8 +316,52 @@ static int may_produce(struct sl_kafka *k)
 	return ok;
 }
 
+/* Copy s, NUL included, to *p and move *p past it. */
+static const char *stash(char **p, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *copy = *p;
+
+	memcpy(copy, s, n);
+	*p += n;
+	return copy;
+}
+
+/* rec, copied into one allocation that owns all of it. */
+static struct sl_kafka_msg *msg_new(const struct sl_record *rec)
+{
+	struct sl_kafka_msg *msg;
+	size_t need = rec->value.len + 1 + strlen(rec->topic) + 1, i;
+	char *p;
+
+	if (rec->key)
+		need += strlen(rec->key) + 1;
+	for (i = 0; i < rec->nheaders; i++)
+		need += strlen(rec->headers[i].name) + 1 +
+			strlen(rec->headers[i].value) + 1;
+	msg = malloc(sizeof(*msg) + need);
+	if (!msg)
+		return NULL;
+	memset(msg, 0, sizeof(*msg));
+	p = msg->store;
+	msg->rec.topic = stash(&p, rec->topic);
+	msg->rec.key = rec->key ? stash(&p, rec->key) : NULL;
+	for (i = 0; i < rec->nheaders; i++) {
+		msg->rec.headers[i].name = stash(&p, rec->headers[i].name);
+		msg->rec.headers[i].value = stash(&p, rec->headers[i].value);
+	}
+	msg->rec.nheaders = rec->nheaders;
+	if (rec->value.len)
+		memcpy(p, rec->value.data, rec->value.len);
+	p[rec->value.len] = '\0';
+	/* Borrowed from store: cap 0, never released. */
+	msg->rec.value.data = p;
+	msg->rec.value.len = rec->value.len;
+	return msg;
+}
+
 int sl_kafka_produce(struct sl_kafka *k, const struct sl_record *rec,
-		     const char *line, size_t len, struct sl_kafka_wait *w)
+		     struct sl_kafka_wait *w)
 {
 	struct sl_kafka_msg *msg;
 	rd_kafka_headers_t *hdrs;
@@ -311,15 +370,10 @@ int sl_kafka_produce(struct sl_kafka *k, const struct sl_record *rec,
 
 	if (!may_produce(k))
 		return -EHOSTDOWN;
-	msg = malloc(sizeof(*msg) + len);
+	msg = msg_new(rec);
 	if (!msg)
 		return -ENOMEM;
-	memcpy(msg->line, line, len);
-	msg->len = len;
-	msg->spilled = 0;
-	msg->w = NULL;
-	msg->prev = NULL;
-	msg->next = NULL;
+	rec = &msg->rec;
 	hdrs = rd_kafka_headers_new(rec->nheaders);
 	for (i = 0; i < rec->nheaders; i++)
 		rd_kafka_header_add(hdrs, rec->headers[i].name, -1,
@@ -336,8 +390,9 @@ int sl_kafka_produce(struct sl_kafka *k, const struct sl_record *rec,
 	err = rd_kafka_producev(k->rk, RD_KAFKA_V_TOPIC(rec->topic),
 				RD_KAFKA_V_KEY(rec->key,
 					       rec->key ? strlen(rec->key) : 0),
+				/* No copy: msg owns the value until its report. */
 				RD_KAFKA_V_VALUE(rec->value.data, rec->value.len),
-				RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+				RD_KAFKA_V_MSGFLAGS(0),
 				RD_KAFKA_V_HEADERS(hdrs),
 				RD_KAFKA_V_OPAQUE(msg), RD_KAFKA_V_END);
 	if (!err)
@@ -369,7 +424,7 @@ unsigned int sl_kafka_wait(struct sl_kafka *k, struct sl_kafka_wait *w,
 	       pthread_cond_timedwait(&k->cond, &k->lock, &deadline) != ETIMEDOUT)
 		;
 	while ((msg = w->pending)) {
-		sl_buf_append(spill, msg->line, msg->len);
+		sl_record_to_line(&msg->rec, spill);
 		msg->spilled = 1;
 		unlink_msg(msg);
 		n++;

@@ -1,8 +1,9 @@
 /* kafka.h - the Kafka sink: one librdkafka producer per process
  *
- * Every record is produced with its spool line attached. Whatever Kafka
+ * Every record is produced with a copy of itself attached. Whatever Kafka
  * does not confirm - a failed or timed-out delivery, a full queue, a
- * purge at shutdown, all brokers down - is appended to the spool instead,
+ * purge at shutdown, all brokers down - is written as a spool line then
+ * and appended to the spool instead,
  * so a record is in Kafka or in the spool, never nowhere. Delivery reports
  * are served by librdkafka's background thread, also while the process
  * sits idle in accept().
@@ -46,13 +47,13 @@ int sl_kafka_check_config(const struct sl_config *cfg, char *err,
 			  size_t errlen);
 
 /*
- * Queue rec for delivery; line (len bytes) is its spool line, copied.
- * With w, the record joins w's pending set. Returns 0 when queued, or a
- * negative errno when it was not (-ENOBUFS queue full, -EHOSTDOWN brokers
- * down, ...): the caller then spools the line itself.
+ * Queue rec (copied) for delivery. With w, the record joins w's pending
+ * set. Returns 0 when queued, or a negative errno when it was not
+ * (-ENOBUFS queue full, -EHOSTDOWN brokers down, ...): the caller then
+ * spools it itself.
  */
 int sl_kafka_produce(struct sl_kafka *k, const struct sl_record *rec,
-		     const char *line, size_t len, struct sl_kafka_wait *w);
+		     struct sl_kafka_wait *w);
 
 /*
  * Wait until every record of w is reported or timeout_ms passes. Lines of

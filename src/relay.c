@@ -106,9 +106,8 @@ static void ship(struct relay *r, const char *path, const char *name)
 		if (rc) {
 			unparsed++;
 		} else {
-			while ((rc = sl_kafka_produce(r->k, &rec, p,
-						      (size_t)(nl - p) + (nl < end),
-						      &w)) == -ENOBUFS)
+			while ((rc = sl_kafka_produce(r->k, &rec, &w)) ==
+			       -ENOBUFS)
 				usleep(10000);	/* queue full: let it drain */
 			if (rc) {
 				/* Not queued: keep it in the spool. */

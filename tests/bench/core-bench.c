@@ -1,9 +1,12 @@
 /* core-bench.c - the core alone: requests through parse, validate,
- * enrich and encode into a null sink (SL_CORE_NULL_SINK), in-process, no
- * web server, no Kafka.
+ * enrich and encode into a null sink (SL_CORE_NULL_SINK: what a Kafka
+ * sink does when Kafka takes every record), in-process, no web server,
+ * no Kafka.
  *
- *   core-bench KIND N    serve N requests of KIND, print
- *                        "KIND EVENTS_PER_REQUEST N NS_PER_EVENT"
+ *   core-bench KIND N [spool]
+ *        serve N requests of KIND, print
+ *        "KIND EVENTS_PER_REQUEST N NS_PER_EVENT"; with "spool", also
+ *        encode each record's spool line (the spool sink, CGI's path)
  *
  * KIND: pixel, event, collect1, collect10, raccoon10, track3. N = 0 only
  * sets up, so that a callgrind run of N minus one of 0 is the cost of N
@@ -18,6 +21,7 @@
 
 #include "../fuzz/harness.h"
 #include "buf.h"
+#include "core.h"
 #include "proto.h"
 
 /* One clickstream event of about 500 bytes. */
@@ -72,15 +76,16 @@ static void make_body(struct kind *k)
 
 static struct kind kinds[] = {
 	{ "pixel", "GET", "/pixel",
-	  "tv001=111&tv002=123&tv003=mobile&page=%2Fitems%2F1234567890", NULL, 1 },
-	{ "event", "POST", "/e", NULL, "text/plain;charset=UTF-8", 1 },
+	  "tv001=111&tv002=123&tv003=mobile&page=%2Fitems%2F1234567890", NULL, 1,
+	  { 0 } },
+	{ "event", "POST", "/e", NULL, "text/plain;charset=UTF-8", 1, { 0 } },
 	{ "collect1", "POST", "/collect", "appId=test_release&platform=Web",
-	  "application/json", 1 },
+	  "application/json", 1, { 0 } },
 	{ "collect10", "POST", "/collect", "appId=test_release&platform=Web",
-	  "application/json", 10 },
+	  "application/json", 10, { 0 } },
 	{ "raccoon10", "POST", "/api/v1/events", NULL, "application/protobuf",
-	  10 },
-	{ "track3", "POST", "/track", NULL, "application/json", 3 },
+	  10, { 0 } },
+	{ "track3", "POST", "/track", NULL, "application/json", 3, { 0 } },
 };
 
 int main(int argc, char **argv)
@@ -91,13 +96,15 @@ int main(int argc, char **argv)
 	double ns;
 	size_t j;
 
-	for (j = 0; argc == 3 && j < sizeof(kinds) / sizeof(kinds[0]); j++)
+	for (j = 0; (argc == 3 || argc == 4) &&
+		    j < sizeof(kinds) / sizeof(kinds[0]); j++)
 		if (!strcmp(argv[1], kinds[j].name))
 			k = &kinds[j];
-	if (!k) {
-		fprintf(stderr, "usage: core-bench pixel|event|collect1|collect10|raccoon10|track3 N\n");
+	if (!k || (argc == 4 && strcmp(argv[3], "spool"))) {
+		fprintf(stderr, "usage: core-bench pixel|event|collect1|collect10|raccoon10|track3 N [spool]\n");
 		return 2;
 	}
+	fuzz_core_flags = argc == 4 ? SL_CORE_DISCARD_SPOOL : SL_CORE_NULL_SINK;
 	n = atol(argv[2]);
 	make_body(k);
 	fuzz_core();

@@ -1,4 +1,4 @@
-/* harness.c - a core over a null sink and a request served from memory */
+/* harness.c - a core that drops its records, a request served from memory */
 #include "config.h"
 
 #include <stdio.h>
@@ -37,6 +37,8 @@ static const char config_text[] =
 	"[source source-id]\n"
 	"[datasource my-datasource]\n";
 
+unsigned int fuzz_core_flags = SL_CORE_DISCARD_SPOOL;
+
 static struct sl_core *core;
 static char spool_dir[64];
 
@@ -69,7 +71,7 @@ struct sl_core *fuzz_core(void)
 		perror("fuzz: writing the configuration");
 		exit(1);
 	}
-	core = sl_core_new(path, SL_CORE_NULL_SINK, err, sizeof(err));
+	core = sl_core_new(path, fuzz_core_flags, err, sizeof(err));
 	if (!core) {
 		fprintf(stderr, "fuzz: %s\n", err);
 		exit(1);

@@ -1,5 +1,6 @@
-/* harness.h - what the libFuzzer targets share: a core over a null sink
- * and a transport that serves one request from memory */
+/* harness.h - what the libFuzzer targets share: a core whose records are
+ * encoded and dropped, and a transport that serves one request from
+ * memory */
 #ifndef SL_FUZZ_HARNESS_H
 #define SL_FUZZ_HARNESS_H
 
@@ -7,6 +8,11 @@
 #include <stdint.h>
 
 struct sl_core;
+
+/* The sl_core_new() flags fuzz_core() uses: SL_CORE_DISCARD_SPOOL
+ * (records and their spool lines encoded, then dropped) unless set
+ * before its first call; the core benchmark uses SL_CORE_NULL_SINK. */
+extern unsigned int fuzz_core_flags;
 
 /* A core on a throw-away spool directory, with every route on and the
  * apps, sources and datasources the seed corpora name. Made once per
