@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,21 +66,76 @@ static int put_opt(struct sl_buf *b, const char *name, const char *v)
 	return rc ? rc : sl_json_put_text(b, name, v, strlen(v));
 }
 
+/* A number as cJSON would print it, without printf for the integers
+ * (timestamps, counts) that most numbers are. */
+static int put_number(struct sl_buf *b, double d)
+{
+	char text[32], *p = text + sizeof(text);
+	uint64_t u;
+
+	if (!isfinite(d))
+		return sl_buf_puts(b, "null");	/* refused at parse time */
+	if (d == trunc(d) && fabs(d) < 9007199254740992.0) {	/* 2^53 */
+		u = (uint64_t)fabs(d);
+		do
+			*--p = (char)('0' + u % 10);
+		while ((u /= 10));
+		if (d < 0)
+			*--p = '-';
+		return sl_buf_append(b, p, (size_t)(text + sizeof(text) - p));
+	}
+	/* The shortest of 15 or 17 digits that reads back as d. */
+	snprintf(text, sizeof(text), "%1.15g", d);
+	if (strtod(text, NULL) != d)
+		snprintf(text, sizeof(text), "%1.17g", d);
+	return sl_buf_puts(b, text);
+}
+
+/* item as compact JSON, written straight into b. Trees come from
+ * sl_json_parse() (depth-limited) or from the adapters. */
+static int put_value(struct sl_buf *b, const cJSON *item)
+{
+	const cJSON *c;
+	int rc = 0;
+
+	if (cJSON_IsString(item))
+		return sl_buf_json_str(b, item->valuestring,
+				       strlen(item->valuestring));
+	if (cJSON_IsNumber(item))
+		return put_number(b, item->valuedouble);
+	if (cJSON_IsTrue(item))
+		return sl_buf_puts(b, "true");
+	if (cJSON_IsFalse(item))
+		return sl_buf_puts(b, "false");
+	if (cJSON_IsArray(item) || cJSON_IsObject(item)) {
+		bool object = cJSON_IsObject(item);
+
+		rc = sl_buf_append(b, object ? "{" : "[", 1);
+		for (c = item->child; c && !rc; c = c->next) {
+			if (c != item->child)
+				rc = sl_buf_append(b, ",", 1);
+			if (!rc && object) {
+				rc = sl_buf_json_str(b, c->string,
+						     strlen(c->string));
+				if (!rc)
+					rc = sl_buf_append(b, ":", 1);
+			}
+			if (!rc)
+				rc = put_value(b, c);
+		}
+		return rc ? rc : sl_buf_append(b, object ? "}" : "]", 1);
+	}
+	return sl_buf_puts(b, "null");
+}
+
 static int put_json(struct sl_buf *b, const char *name, const cJSON *item)
 {
-	char *text;
 	int rc;
 
 	if (!item)
 		return 0;
-	text = cJSON_PrintUnformatted(item);
-	if (!text)
-		return -ENOMEM;
 	rc = put_key(b, ",", name, ":");
-	if (!rc)
-		rc = sl_buf_puts(b, text);
-	cJSON_free(text);
-	return rc;
+	return rc ? rc : put_value(b, item);
 }
 
 /* ,"ip":…,"user_agent":…,"request_id":… */
