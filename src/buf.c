@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,25 +72,58 @@ int sl_buf_printf(struct sl_buf *b, const char *fmt, ...)
 	return 0;
 }
 
+#define LOW7 UINT64_C(0x7f7f7f7f7f7f7f7f)
+#define HIGH1 UINT64_C(0x8080808080808080)
+#define EACH(c) (UINT64_C(0x0101010101010101) * (c))
+
+/* True when none of the 8 bytes at s needs escaping in a JSON string:
+ * none is below 0x20, a quote or a backslash. Per byte, the high bit of
+ * (low seven bits + k) tells whether they reach 0x80 - k; no sum carries
+ * into the next byte. */
+static inline bool plain8(const char *s)
+{
+	uint64_t w, q, bs, ok;
+
+	memcpy(&w, s, 8);
+	q = w ^ EACH('"');
+	bs = w ^ EACH('\\');
+	ok = (((w & LOW7) + EACH(0x80 - 0x20)) | w) &
+	     (((q & LOW7) + LOW7) | q) & (((bs & LOW7) + LOW7) | bs);
+	return (ok & HIGH1) == HIGH1;
+}
+
+size_t sl_json_plain_span(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (len - i >= 8 && plain8(s + i))
+		i += 8;
+	while (i < len && (unsigned char)s[i] >= 0x20 && s[i] != '"' &&
+	       s[i] != '\\')
+		i++;
+	return i;
+}
+
 int sl_buf_json_str(struct sl_buf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i, start = 0;
-	int rc = 0;
+	size_t i = 0, n;
+	int rc;
 
 	if (sl_buf_reserve(b, len + 2))
 		return -ENOMEM;
 	b->data[b->len++] = '"';
-	for (i = 0; i < len && !rc; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[7];
+	for (;;) {
+		unsigned char c;
+		char esc[6] = { '\\' };
 		size_t elen = 2;
 
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		rc = sl_buf_append(b, s + start, i - start);
-		start = i + 1;
-		esc[0] = '\\';
+		n = sl_json_plain_span(s + i, len - i);
+		rc = sl_buf_append(b, s + i, n);
+		i += n;
+		if (rc || i == len)
+			break;
+		c = (unsigned char)s[i++];
 		switch (c) {
 		case '"': esc[1] = '"'; break;
 		case '\\': esc[1] = '\\'; break;
@@ -104,11 +138,10 @@ int sl_buf_json_str(struct sl_buf *b, const char *s, size_t len)
 			esc[5] = hex[c & 15];
 			elen = 6;
 		}
-		if (!rc)
-			rc = sl_buf_append(b, esc, elen);
+		rc = sl_buf_append(b, esc, elen);
+		if (rc)
+			break;
 	}
-	if (!rc)
-		rc = sl_buf_append(b, s + start, len - start);
 	if (!rc)
 		rc = sl_buf_append(b, "\"", 1);
 	return rc;

@@ -35,6 +35,11 @@ int sl_buf_printf(struct sl_buf *b, const char *fmt, ...)
  */
 int sl_buf_json_str(struct sl_buf *b, const char *s, size_t len);
 
+/* Length of the longest prefix of s (len bytes) in which no byte needs
+ * escaping in a JSON string (none below 0x20, no quote, no backslash);
+ * eight bytes at a time. */
+size_t sl_json_plain_span(const char *s, size_t len);
+
 /*
  * Walk a comma-separated list ("a, b ,c"): return the next item with
  * blanks trimmed, its length in *len, and advance *cursor past it;

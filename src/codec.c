@@ -243,6 +243,9 @@ int sl_sha256_hex(const void *in, size_t len, char hex[65])
 	return 0;
 }
 
+#define LOW7 UINT64_C(0x7f7f7f7f7f7f7f7f)
+#define HIGH1 UINT64_C(0x8080808080808080)
+
 bool sl_utf8_is_valid(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -251,7 +254,19 @@ bool sl_utf8_is_valid(const char *s, size_t len)
 	while (p < end) {
 		unsigned char c = *p;
 		unsigned int cp, need, i;
+		uint64_t w;
 
+		/* Most text is ASCII: eight bytes at a time while every one
+		 * has its high bit clear and is not NUL. Adding 0x7f to the
+		 * low seven bits of a byte sets its high bit unless they are
+		 * all zero, and cannot carry into the next byte. */
+		if (end - p >= 8) {
+			memcpy(&w, p, 8);
+			if ((((w & LOW7) + LOW7) & ~w & HIGH1) == HIGH1) {
+				p += 8;
+				continue;
+			}
+		}
 		if (c == 0)
 			return false;
 		if (c < 0x80) {

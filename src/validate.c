@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "codec.h"
 #include "validate.h"
 
@@ -19,7 +20,11 @@ static const char *scan(const char *p, const char *end)
 		char c = *p++;
 
 		if (c == '"') {
-			while (p < end && *p != '"') {
+			for (;;) {
+				if (p < end)
+					p += sl_json_plain_span(p, (size_t)(end - p));
+				if (p >= end || *p == '"')
+					break;
 				if (*p == '\\') {
 					if (end - p >= 6 &&
 					    !memcmp(p, "\\u0000", 6))

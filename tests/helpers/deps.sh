@@ -4,8 +4,9 @@
 #   sl_install_deps run     build + lighttpd and curl
 #   sl_install_deps test    run + bats, jq, kcat, spawn-fcgi, strace, protoc,
 #                           clang with libFuzzer, valgrind,
-#                           Apache with mod_fcgid, Chromium
-#   sl_install_deps bench   test + wrk, hyperfine, gnuplot
+#                           Apache with mod_fcgid, Chromium, wrk, hyperfine and
+#                           gnuplot (the benchmark's smoke test)
+#   sl_install_deps bench   the same as test
 #
 # Installs only what is missing, so a second run costs nothing. Needs root
 # (or sudo) when something is missing.
@@ -14,8 +15,7 @@ SL_DEPS_BUILD="build-essential autoconf automake libtool pkg-config
 	libfcgi-dev libcjson-dev librdkafka-dev zlib1g-dev libssl-dev"
 SL_DEPS_RUN="lighttpd curl"
 SL_DEPS_TEST="bats jq kcat spawn-fcgi strace protobuf-compiler libprotobuf-dev apache2 apache2-utils
-	libapache2-mod-fcgid chromium clang libclang-rt-14-dev valgrind"
-SL_DEPS_BENCH="wrk hyperfine gnuplot-nox"
+	libapache2-mod-fcgid chromium clang libclang-rt-14-dev valgrind wrk hyperfine gnuplot-nox"
 
 sl_install_deps()
 {
@@ -24,8 +24,7 @@ sl_install_deps()
 	case "$1" in
 	build) want="$SL_DEPS_BUILD" ;;
 	run) want="$SL_DEPS_BUILD $SL_DEPS_RUN" ;;
-	test) want="$SL_DEPS_BUILD $SL_DEPS_RUN $SL_DEPS_TEST" ;;
-	bench) want="$SL_DEPS_BUILD $SL_DEPS_RUN $SL_DEPS_TEST $SL_DEPS_BENCH" ;;
+	test|bench) want="$SL_DEPS_BUILD $SL_DEPS_RUN $SL_DEPS_TEST" ;;
 	*) echo "sl_install_deps: build, run, test or bench" >&2; return 2 ;;
 	esac
 	for pkg in $want; do

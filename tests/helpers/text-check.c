@@ -1,0 +1,177 @@
+/* text-check.c - the word-at-a-time text routines against byte-by-byte
+ * definitions: sl_utf8_is_valid() and sl_buf_json_str().
+ *
+ *   text-check [ROUNDS]   exit 0 when every input agreed, else print the
+ *                         first disagreement and exit 1
+ *
+ * Inputs: every byte value at every offset of a 1..24-byte ASCII run (so
+ * each lands in each lane of an 8-byte word and in the byte-wise tail),
+ * every 2-, 3- and 4-byte UTF-8 form around those offsets, and ROUNDS
+ * (default 200000) random strings drawn from bytes that matter.
+ */
+#include "config.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "buf.h"
+#include "codec.h"
+
+static unsigned long checked;
+
+/* RFC 3629 by its table of well-formed byte sequences; no NUL. */
+static bool utf8_reference(const unsigned char *s, size_t len)
+{
+	size_t i = 0, n, k;
+	unsigned char lo, hi;
+
+	while (i < len) {
+		unsigned char c = s[i];
+
+		lo = 0x80, hi = 0xbf;
+		if (c == 0)
+			return false;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2, lo = c == 0xe0 ? 0xa0 : 0x80,
+			hi = c == 0xed ? 0x9f : 0xbf;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3, lo = c == 0xf0 ? 0x90 : 0x80,
+			hi = c == 0xf4 ? 0x8f : 0xbf;
+		else
+			return false;
+		if (len - i <= n || s[i + 1] < lo || s[i + 1] > hi)
+			return false;
+		for (k = 2; k <= n; k++)
+			if (s[i + k] < 0x80 || s[i + k] > 0xbf)
+				return false;
+		i += n + 1;
+	}
+	return true;
+}
+
+/* JSON string escaping, one byte at a time. */
+static void json_reference(struct sl_buf *b, const char *s, size_t len)
+{
+	size_t i;
+
+	sl_buf_append(b, "\"", 1);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\') {
+			char e[2] = { '\\', (char)c };
+
+			sl_buf_append(b, e, 2);
+		} else if (c == '\n') {
+			sl_buf_append(b, "\\n", 2);
+		} else if (c == '\r') {
+			sl_buf_append(b, "\\r", 2);
+		} else if (c == '\t') {
+			sl_buf_append(b, "\\t", 2);
+		} else if (c == '\b') {
+			sl_buf_append(b, "\\b", 2);
+		} else if (c == '\f') {
+			sl_buf_append(b, "\\f", 2);
+		} else if (c < 0x20) {
+			sl_buf_printf(b, "\\u%04x", c);
+		} else {
+			sl_buf_append(b, s + i, 1);
+		}
+	}
+	sl_buf_append(b, "\"", 1);
+}
+
+static void show(const char *what, const unsigned char *s, size_t len)
+{
+	size_t i;
+
+	fprintf(stderr, "text-check: %s disagrees on %zu bytes:", what, len);
+	for (i = 0; i < len; i++)
+		fprintf(stderr, " %02x", s[i]);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static void check(const unsigned char *s, size_t len)
+{
+	struct sl_buf got = { 0 }, want = { 0 };
+	bool valid = utf8_reference(s, len);
+	cJSON *back;
+
+	checked++;
+	if (sl_utf8_is_valid((const char *)s, len) != valid)
+		show("sl_utf8_is_valid", s, len);
+	if (!valid)
+		return;
+	/* Start at an odd offset in the buffer, as inside a record. */
+	sl_buf_append(&got, "x", 1);
+	sl_buf_append(&want, "x", 1);
+	if (sl_buf_json_str(&got, (const char *)s, len))
+		show("sl_buf_json_str (out of memory)", s, len);
+	json_reference(&want, (const char *)s, len);
+	if (got.len != want.len || memcmp(got.data, want.data, got.len))
+		show("sl_buf_json_str", s, len);
+	/* And a JSON parser reads the text back unchanged. */
+	back = cJSON_Parse(got.data + 1);
+	if (!cJSON_IsString(back) || strlen(back->valuestring) != len ||
+	    memcmp(back->valuestring, s, len))
+		show("sl_buf_json_str (read back)", s, len);
+	cJSON_Delete(back);
+	sl_buf_release(&got);
+	sl_buf_release(&want);
+}
+
+int main(int argc, char **argv)
+{
+	static const unsigned char forms[][4] = {
+		{ 0xc3, 0xa9 }, { 0xc0, 0xaf }, { 0xc2, 0x80 }, { 0xdf, 0xbf },
+		{ 0xe2, 0x82, 0xac }, { 0xe0, 0x80, 0xaf }, { 0xe0, 0xa0, 0x80 },
+		{ 0xed, 0x9f, 0xbf }, { 0xed, 0xa0, 0x80 }, { 0xef, 0xbf, 0xbf },
+		{ 0xf0, 0x9f, 0x98, 0x80 }, { 0xf0, 0x80, 0x80, 0xaf },
+		{ 0xf4, 0x8f, 0xbf, 0xbf }, { 0xf4, 0x90, 0x80, 0x80 },
+		{ 0xf5, 0x80, 0x80, 0x80 }, { 0x80 }, { 0xbf }, { 0xfe }, { 0xff },
+	};
+	static const unsigned char pool[] = "aZ9 \"\\/\x01\x1f\x7f\t\n"
+					    "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xed\xa0\xc0\x80";
+	unsigned char s[64];
+	long rounds = argc > 1 ? atol(argv[1]) : 200000, r;
+	size_t len, at, i, f, flen;
+	unsigned int c;
+
+	for (len = 1; len <= 24; len++) {
+		for (at = 0; at < len; at++) {
+			for (c = 0; c < 256; c++) {
+				memset(s, 'a', len);
+				s[at] = (unsigned char)c;
+				check(s, len);
+			}
+			for (f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
+				flen = strnlen((const char *)forms[f], 4);
+				memset(s, 'a', sizeof(s));
+				memcpy(s + at, forms[f], flen);
+				check(s, len);		/* maybe cut short */
+				check(s, at + flen + (len & 7));
+			}
+		}
+	}
+	srand(1);
+	for (r = 0; r < rounds; r++) {
+		len = (size_t)rand() % sizeof(s);
+		for (i = 0; i < len; i++)
+			s[i] = rand() % 4 ? 'a' + rand() % 26 :
+			       pool[(size_t)rand() % (sizeof(pool) - 1)];
+		check(s, len);
+	}
+	printf("text-check: %lu inputs agreed\n", checked);
+	return 0;
+}
