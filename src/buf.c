@@ -72,6 +72,42 @@ int sl_buf_printf(struct sl_buf *b, const char *fmt, ...)
 	return 0;
 }
 
+int sl_buf_put_i64(struct sl_buf *b, int64_t v)
+{
+	char text[24], *p = text + sizeof(text);
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10));
+	if (v < 0)
+		*--p = '-';
+	return sl_buf_append(b, p, (size_t)(text + sizeof(text) - p));
+}
+
+int sl_buf_cat(struct sl_buf *b, ...)
+{
+	const char *s;
+	size_t need = 0, n;
+	va_list ap;
+
+	va_start(ap, b);
+	while ((s = va_arg(ap, const char *)))
+		need += strlen(s);
+	va_end(ap);
+	if (sl_buf_reserve(b, need))
+		return -ENOMEM;
+	va_start(ap, b);
+	while ((s = va_arg(ap, const char *))) {
+		n = strlen(s);
+		memcpy(b->data + b->len, s, n);
+		b->len += n;
+	}
+	va_end(ap);
+	b->data[b->len] = '\0';
+	return 0;
+}
+
 #define LOW7 UINT64_C(0x7f7f7f7f7f7f7f7f)
 #define HIGH1 UINT64_C(0x8080808080808080)
 #define EACH(c) (UINT64_C(0x0101010101010101) * (c))

@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * A byte buffer that grows on demand. data is always NUL-terminated when
@@ -28,6 +29,13 @@ int sl_buf_puts(struct sl_buf *b, const char *s);
 /* Append printf-formatted text. Returns 0 or -ENOMEM. */
 int sl_buf_printf(struct sl_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* Append v in decimal, without printf. Returns 0 or -ENOMEM. */
+int sl_buf_put_i64(struct sl_buf *b, int64_t v);
+
+/* Append the C strings given, up to a NULL, in one reservation. Returns 0
+ * or -ENOMEM. */
+int sl_buf_cat(struct sl_buf *b, ...) __attribute__((sentinel));
 
 /*
  * Append s (len bytes, valid UTF-8) as a quoted JSON string, escaping

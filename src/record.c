@@ -55,6 +55,14 @@ int sl_json_put_text(struct sl_buf *b, const char *name, const void *s,
 	return rc ? rc : sl_buf_append(b, "\"", 1);
 }
 
+/* ,"name":v */
+static int put_i64(struct sl_buf *b, const char *name, int64_t v)
+{
+	int rc = put_key(b, ",", name, ":");
+
+	return rc ? rc : sl_buf_put_i64(b, v);
+}
+
 /* ,"name":"value" or ,"name":null */
 static int put_opt(struct sl_buf *b, const char *name, const char *v)
 {
@@ -70,20 +78,12 @@ static int put_opt(struct sl_buf *b, const char *name, const char *v)
  * (timestamps, counts) that most numbers are. */
 static int put_number(struct sl_buf *b, double d)
 {
-	char text[32], *p = text + sizeof(text);
-	uint64_t u;
+	char text[32];
 
 	if (!isfinite(d))
 		return sl_buf_puts(b, "null");	/* refused at parse time */
-	if (d == trunc(d) && fabs(d) < 9007199254740992.0) {	/* 2^53 */
-		u = (uint64_t)fabs(d);
-		do
-			*--p = (char)('0' + u % 10);
-		while ((u /= 10));
-		if (d < 0)
-			*--p = '-';
-		return sl_buf_append(b, p, (size_t)(text + sizeof(text) - p));
-	}
+	if (d == trunc(d) && fabs(d) < 9007199254740992.0)	/* 2^53 */
+		return sl_buf_put_i64(b, (int64_t)d);
 	/* The shortest of 15 or 17 digits that reads back as d. */
 	snprintf(text, sizeof(text), "%1.15g", d);
 	if (strtod(text, NULL) != d)
@@ -198,11 +198,10 @@ int sl_record_encode(struct sl_record *rec, const struct sl_event *ev,
 		rc = put_opt(b, "event_type", ev->event_type);
 	if (!rc)
 		rc = ev->has_event_ts ?
-		     sl_buf_printf(b, ",\"event_ts\":%" PRId64, ev->event_ts) :
+		     put_i64(b, "event_ts", ev->event_ts) :
 		     sl_buf_puts(b, ",\"event_ts\":null");
 	if (!rc)
-		rc = sl_buf_printf(b, ",\"received_at\":%" PRId64,
-				   en->received_at);
+		rc = put_i64(b, "received_at", en->received_at);
 	if (!rc)
 		rc = put_opt(b, "protocol", ev->protocol);
 	if (!rc)
@@ -252,8 +251,7 @@ int sl_record_encode_bad(struct sl_record *rec, const struct sl_rejection *rj,
 	if (!rc)
 		rc = put_opt(b, "source", rj->source);
 	if (!rc)
-		rc = sl_buf_printf(b, ",\"received_at\":%" PRId64,
-				   en->received_at);
+		rc = put_i64(b, "received_at", en->received_at);
 	if (!rc)
 		rc = put_client(b, en);
 	if (!rc)

@@ -41,7 +41,8 @@ int sl_response_header(struct sl_response *resp, const char *name,
 {
 	if (strpbrk(name, "\r\n") || strpbrk(value, "\r\n"))
 		return -EINVAL;
-	return sl_buf_printf(&resp->headers, "%s: %s\r\n", name, value);
+	return sl_buf_cat(&resp->headers, name, ": ", value, "\r\n",
+			  (char *)NULL);
 }
 
 int sl_response_send(const struct sl_response *resp,
@@ -51,15 +52,25 @@ int sl_response_send(const struct sl_response *resp,
 	int status = resp->status ? resp->status : 500;
 	int rc;
 
-	rc = sl_buf_printf(&head, "Status: %d %s\r\n", status,
-			   sl_status_text(status));
-	if (!rc && resp->content_type)
-		rc = sl_buf_printf(&head, "Content-Type: %s\r\n",
-				   resp->content_type);
+	rc = sl_buf_puts(&head, "Status: ");
 	if (!rc)
-		rc = sl_buf_printf(&head, "Content-Length: %zu\r\n%.*s\r\n",
-				   resp->body.len, (int)resp->headers.len,
-				   resp->headers.data ? resp->headers.data : "");
+		rc = sl_buf_put_i64(&head, status);
+	if (!rc)
+		rc = sl_buf_cat(&head, " ", sl_status_text(status), "\r\n",
+				(char *)NULL);
+	if (!rc && resp->content_type)
+		rc = sl_buf_cat(&head, "Content-Type: ", resp->content_type,
+				"\r\n", (char *)NULL);
+	if (!rc)
+		rc = sl_buf_puts(&head, "Content-Length: ");
+	if (!rc)
+		rc = sl_buf_put_i64(&head, (int64_t)resp->body.len);
+	if (!rc)
+		rc = sl_buf_puts(&head, "\r\n");
+	if (!rc && resp->headers.len)
+		rc = sl_buf_append(&head, resp->headers.data, resp->headers.len);
+	if (!rc)
+		rc = sl_buf_puts(&head, "\r\n");
 	if (!rc && resp->body.len)
 		rc = sl_buf_append(&head, resp->body.data, resp->body.len);
 	if (!rc && tp->write(io, head.data, head.len))
