@@ -42,6 +42,8 @@ struct sl_kafka {
 	pthread_cond_t cond;			/* a report arrived */
 	int64_t down_since;			/* ms; 0 while brokers are up */
 	int64_t last_probe;			/* ms */
+	long in_flight;				/* produced, not reported */
+	size_t freed;				/* bytes; background thread */
 	unsigned long spooled;			/* records sent to the spool */
 	unsigned long lost;			/* failed and not spooled */
 };
@@ -67,6 +69,26 @@ static void unlink_msg(struct sl_kafka_msg *msg)
 	msg->w = NULL;
 }
 
+/*
+ * Records in flight live on the heap until their reports, and after a
+ * burst glibc keeps the heap's high-water mark resident (measured: 7.8 MB
+ * at rest, 17 MB after a saturating run, for good). When nothing is in
+ * flight and at least 1 MiB of records has been freed since the last
+ * time, hand the free pages back: after every burst, and every ~1 MiB
+ * of records under a light load.
+ */
+static void give_back(struct sl_kafka *k, size_t freed)
+{
+	k->freed += freed;
+	if (k->freed < 1024 * 1024 ||
+	    __atomic_load_n(&k->in_flight, __ATOMIC_RELAXED) > 0)
+		return;
+	k->freed = 0;
+#ifdef M_MMAP_THRESHOLD
+	malloc_trim(0);
+#endif
+}
+
 /* Delivery reports, on librdkafka's background thread. */
 static void on_reports(struct sl_kafka *k, rd_kafka_event_t *ev)
 {
@@ -74,6 +96,8 @@ static void on_reports(struct sl_kafka *k, rd_kafka_event_t *ev)
 	struct sl_buf spill = { 0 };
 	rd_kafka_resp_err_t last_err = RD_KAFKA_RESP_ERR_NO_ERROR;
 	unsigned int ok = 0, failed = 0;
+	size_t freed = 0;
+	long reported = 0;
 	int rc = 0;
 
 	pthread_mutex_lock(&k->lock);
@@ -97,8 +121,11 @@ static void on_reports(struct sl_kafka *k, rd_kafka_event_t *ev)
 				msg->w->delivered++;
 		}
 		unlink_msg(msg);
+		freed += sizeof(*msg) + msg->rec.value.len;
+		reported++;
 		free(msg);
 	}
+	__atomic_sub_fetch(&k->in_flight, reported, __ATOMIC_RELAXED);
 	if (ok)
 		k->down_since = 0;
 	if (spill.len && !rc)
@@ -111,6 +138,7 @@ static void on_reports(struct sl_kafka *k, rd_kafka_event_t *ev)
 	pthread_cond_broadcast(&k->cond);
 	pthread_mutex_unlock(&k->lock);
 	sl_buf_release(&spill);
+	give_back(k, freed);
 	if (failed && !rc)
 		sl_log(SL_LOG_WARN, NULL, "kafka",
 		       "%u record(s) not delivered (%s): spooled", failed,
@@ -238,10 +266,8 @@ struct sl_kafka *sl_kafka_new(const struct sl_config *cfg,
 #ifdef M_MMAP_THRESHOLD
 	/* librdkafka allocates and frees a buffer the size of a batch for
 	 * each compressed produce request. glibc's sliding mmap threshold
-	 * would move such blocks onto the heap after the first free and
-	 * keep their pages resident: measured, 7.8 MB grew to 18 MB over
-	 * 25,000 requests and stayed. A fixed threshold maps and unmaps
-	 * them instead (7.5 MB after 200,000). */
+	 * would move such blocks onto the heap after the first free, where
+	 * they pin pages; a fixed threshold maps and unmaps them. */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 #endif
 	k->sp = sp;
@@ -387,6 +413,7 @@ int sl_kafka_produce(struct sl_kafka *k, const struct sl_record *rec,
 		w->pending = msg;
 		pthread_mutex_unlock(&k->lock);
 	}
+	__atomic_add_fetch(&k->in_flight, 1, __ATOMIC_RELAXED);
 	err = rd_kafka_producev(k->rk, RD_KAFKA_V_TOPIC(rec->topic),
 				RD_KAFKA_V_KEY(rec->key,
 					       rec->key ? strlen(rec->key) : 0),
@@ -397,6 +424,7 @@ int sl_kafka_produce(struct sl_kafka *k, const struct sl_record *rec,
 				RD_KAFKA_V_OPAQUE(msg), RD_KAFKA_V_END);
 	if (!err)
 		return 0;
+	__atomic_sub_fetch(&k->in_flight, 1, __ATOMIC_RELAXED);
 	rd_kafka_headers_destroy(hdrs);
 	pthread_mutex_lock(&k->lock);
 	unlink_msg(msg);
