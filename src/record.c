@@ -324,6 +324,13 @@ static bool header_name_is_plain(const char *s)
 	return n && !s[n];
 }
 
+static bool ends_b64(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 4 && !strcmp(s + n - 4, "_b64");
+}
+
 /* A header written as "name_b64": decode it in place, in the tree. */
 static int decode_b64_header(cJSON *h)
 {
@@ -349,7 +356,6 @@ int sl_record_from_line(const char *line, size_t len, cJSON **tree,
 {
 	const cJSON *topic, *key, *headers, *value;
 	cJSON *h;
-	size_t n;
 
 	memset(rec, 0, sizeof(*rec));
 	*tree = cJSON_ParseWithLength(line, len);
@@ -368,9 +374,11 @@ int sl_record_from_line(const char *line, size_t len, cJSON **tree,
 		if (!cJSON_IsString(h) || rec->nheaders == SL_MAX_HEADERS ||
 		    !header_name_is_plain(h->string))
 			return -EINVAL;
-		n = strlen(h->string);
-		if (n > 4 && !strcmp(h->string + n - 4, "_b64") &&
-		    decode_b64_header(h))
+		/* "x_b64" is x in base64. No name of Sluice's own ends in
+		 * _b64, so "x_b64_b64" is not a line Sluice wrote: x_b64
+		 * could not be written back without turning into x. */
+		if (ends_b64(h->string) &&
+		    (decode_b64_header(h) || ends_b64(h->string)))
 			return -EINVAL;
 		rec->headers[rec->nheaders].name = h->string;
 		rec->headers[rec->nheaders].value = h->valuestring;
