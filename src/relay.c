@@ -74,13 +74,51 @@ static const char *unclaimed(const char *name)
 	return p ? p + 1 : name;
 }
 
+/*
+ * The lines of a claimed file that are not records go, alone, to
+ * bad-<spool name> for a human; everything else in the file was shipped or
+ * put back in the spool, so the file itself goes. When they cannot be
+ * written, or lines is NULL (they did not fit in memory), the whole file
+ * is kept under that name.
+ */
+static void put_aside(struct relay *r, const char *path, const char *name,
+		      const struct sl_buf *lines, unsigned int n)
+{
+	char bad[NAME_MAX + 1], kept[PATH_MAX];
+	int rc = -ENAMETOOLONG;
+
+	if (snprintf(bad, sizeof(bad), "bad-%s", unclaimed(name)) <
+	    (int)sizeof(bad)) {
+		rc = lines ? sl_spool_put_aside(r->sp, bad, lines->data,
+						lines->len) : -ENOMEM;
+		if (!rc) {
+			unlink(path);
+			sl_log(SL_LOG_WARN, NULL, "relay",
+			       "%u line(s) of %s are not records; kept alone in %s/%s",
+			       n, path, r->cfg->spool_dir, bad);
+			return;
+		}
+		if (join(kept, sizeof(kept), r->cfg->spool_dir, bad) &&
+		    rename(path, kept) == 0) {
+			sl_log(SL_LOG_WARN, NULL, "relay",
+			       "%u line(s) of %s are not records, and cannot be set apart (%s): the whole file is kept as %s",
+			       n, path, strerror(-rc), kept);
+			return;
+		}
+	}
+	sl_log(SL_LOG_ERROR, NULL, "relay",
+	       "%u line(s) of %s are not records, and the file cannot be set aside: it stays as it is",
+	       n, path);
+}
+
 /* Produce every line of a claimed file; delete it when all is safe. */
 static void ship(struct relay *r, const char *path, const char *name)
 {
 	struct sl_kafka_wait w = { 0 };
-	struct sl_buf data = { 0 }, spill = { 0 };
+	struct sl_buf data = { 0 }, spill = { 0 }, bad = { 0 };
 	unsigned long lost = sl_kafka_lost(r->k);
 	unsigned int unparsed = 0, produced = 0, spilled;
+	bool bad_whole = true;	/* bad holds every unparsed line */
 	char *p, *end, *nl;
 	int rc;
 
@@ -105,6 +143,9 @@ static void ship(struct relay *r, const char *path, const char *name)
 		rc = sl_record_from_line(p, (size_t)(nl - p), &tree, &rec);
 		if (rc) {
 			unparsed++;
+			if (sl_buf_append(&bad, p, (size_t)(nl - p)) ||
+			    sl_buf_append(&bad, "\n", 1))
+				bad_whole = false;
 		} else {
 			while ((rc = sl_kafka_produce(r->k, &rec, &w)) ==
 			       -ENOBUFS)
@@ -138,15 +179,8 @@ static void ship(struct relay *r, const char *path, const char *name)
 		sl_log(SL_LOG_ERROR, NULL, "relay", "keeping %s: some records could be neither shipped nor spooled",
 		       path);
 	} else if (unparsed) {
-		char bad[PATH_MAX] = "(cannot name it)";
-
 		r->status = 1;
-		if (snprintf(bad, sizeof(bad), "%s/bad-%s", r->cfg->spool_dir,
-			     unclaimed(name)) < (int)sizeof(bad))
-			rename(path, bad);
-		sl_log(SL_LOG_WARN, NULL, "relay",
-		       "%u line(s) of %s are not records; kept as %s", unparsed,
-		       path, bad);
+		put_aside(r, path, name, bad_whole ? &bad : NULL, unparsed);
 	} else {
 		unlink(path);
 	}
@@ -154,6 +188,7 @@ static void ship(struct relay *r, const char *path, const char *name)
 		name, produced, w.delivered, w.failed + spilled, unparsed);
 	sl_buf_release(&data);
 	sl_buf_release(&spill);
+	sl_buf_release(&bad);
 }
 
 /* A claim left by a relay that is gone goes back to spool-*. */

@@ -225,6 +225,28 @@ int sl_spool_seal(struct sl_spool *sp)
 	return rc;
 }
 
+int sl_spool_put_aside(const struct sl_spool *sp, const char *name,
+		       const void *data, size_t len)
+{
+	char path[PATH_MAX];
+	int fd, rc;
+
+	if (snprintf(path, sizeof(path), "%s/%s", sp->dir, name) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	rc = (int)write_all(fd, data, len);
+	if (!rc && fdatasync(fd))
+		rc = -errno;
+	if (close(fd) && !rc)
+		rc = -errno;
+	if (rc)
+		unlink(path);
+	return rc;
+}
+
 void sl_spool_set_watermark(struct sl_spool *sp, uint64_t max_bytes,
 			    uint64_t min_free)
 {

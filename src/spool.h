@@ -57,6 +57,15 @@ int sl_spool_append(struct sl_spool *sp, const void *lines, size_t len);
 int sl_spool_seal(struct sl_spool *sp);
 
 /*
+ * Write len bytes to a new file dir/name (0600, synced to disk) that no
+ * writer or relay touches: lines kept for a human. Fails with -EEXIST
+ * rather than overwrite, and leaves no partial file behind.
+ * Returns 0 or a negative errno.
+ */
+int sl_spool_put_aside(const struct sl_spool *sp, const char *name,
+		       const void *data, size_t len);
+
+/*
  * The backlog: non-empty *.jsonl files in the spool directory and their
  * bytes.
  * Returns 0 or a negative errno.

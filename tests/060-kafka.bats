@@ -203,6 +203,30 @@ post()
 	[ -z "$(ls "$SPOOL" | grep -v -e '^current.jsonl$' -e '^metrics.shm$')" ]
 }
 
+@test "sluice relay: a line that is not a record is set apart alone, the records around it ship" {
+	local bad
+	kafka_ctl down
+	curl -s -o /dev/null "$LIGHTTPD_URL/pixel?torn=[1-2]"
+	wait_for '[ "$(spool_records | grep -c torn)" -eq 2 ]' 20
+	# A line between records that is none, as a writer killed mid-line
+	# leaves it (the next append closes such a line off).
+	printf 'not a record {\n' >>"$SPOOL/current.jsonl"
+	curl -s -o /dev/null "$LIGHTTPD_URL/pixel?torn=[3-4]"
+	wait_for '[ "$(spool_records | grep -c torn)" -eq 4 ]' 20
+	kafka_ctl up
+	run "$(sl_bin sluice)" relay --once "$CONF"
+	no_sanitizer_report <(echo "$output")
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"1 line(s) of "*" are not records; kept alone in $SPOOL/bad-spool-"* ]]
+	assert_eq "$(kafka_read events | grep -o '"torn":"[0-9]*"' | sort -u | wc -l)" 4
+	bad=$(ls "$SPOOL" | grep '^bad-spool-.*\.jsonl$')
+	assert_eq "$(echo "$bad" | wc -l)" 1
+	assert_eq "$(cat "$SPOOL/$bad")" "not a record {"
+	# The claimed file is gone: its records are in Kafka, the line apart.
+	[ -z "$(ls "$SPOOL" | grep -v -e '^current.jsonl$' -e '^metrics.shm$' -e '^bad-')" ]
+	rm "$SPOOL/$bad"
+}
+
 # Send a paced stream of clickstream POSTs with ids TAG-1..: for SECONDS,
 # 20 requests per curl; write "id code seconds" lines to FILE.
 post_stream()
