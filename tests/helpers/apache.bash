@@ -87,17 +87,19 @@ CONF
 		[ "$mode" = cgi ] || sed -i '/^ScriptSock/d' "$dir/httpd.conf"
 		: >"$dir/error.log"
 		[ "$(id -u)" -ne 0 ] || chown www-data: "$dir/error.log"
-		apache2 -f "$dir/httpd.conf" -k start 3>&- || true
+		# A bind failure is told on stderr: the logs are not open yet.
+		apache2 -f "$dir/httpd.conf" -k start 3>&- 2>"$dir/start.err" || true
 		APACHE_URL="http://127.0.0.1:$port"
 		for i in $(seq 50); do
 			curl -s -o /dev/null "$APACHE_URL/health" && return 0
 			sleep 0.1
 		done
 		apache_stop
-		grep -q 'Address already in use' "$dir/error.log" || break
+		grep -q 'Address already in use' "$dir/error.log" "$dir/start.err" ||
+			break
 	done
 	echo "Apache did not start:" >&2
-	cat "$dir/error.log" >&2
+	cat "$dir/start.err" "$dir/error.log" >&2
 	return 1
 }
 
