@@ -14,6 +14,7 @@
 
 #include "core.h"
 #include "log.h"
+#include "response.h"
 
 static const char *cgi_param(void *io, const char *name)
 {
@@ -87,7 +88,7 @@ int main(void)
 	static const char unavailable[] =
 		"Status: 503 Service Unavailable\r\n"
 		"Content-Type: text/plain; charset=utf-8\r\n"
-		"Retry-After: 60\r\n\r\n"
+		"Retry-After: " SL_RETRY_AFTER "\r\n\r\n"
 		"collector is not configured correctly\n";
 	struct sl_core *core;
 	char err[512];

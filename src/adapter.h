@@ -1,13 +1,30 @@
-/* adapter.h - what every wire-format adapter gets and may call */
+/* adapter.h - what every wire-format adapter gets and may call
+ *
+ * An adapter decodes one request of its format into events and says what
+ * to answer. The core does the rest, the same way for every format:
+ *
+ *   prologue  sl_ctx_read_body() reads the body within http.max_body and
+ *             answers 411/413/400 itself; sl_ctx_busy() applies the
+ *             back-pressure policy while the spool is over its high
+ *             watermark; sl_ctx_events_fit() applies http.max_events.
+ *   events    sl_ctx_add_event() and sl_ctx_refuse()/sl_ctx_reject() add
+ *             records to the request's batch; none is stored yet.
+ *   epilogue  sl_ctx_end(), when the adapter returns (or before, when
+ *             its answer_error needs state that dies with it): the core
+ *             commits the batch whole (or, after a failure, aborts it)
+ *             and, when it cannot be stored, answers 503 with Retry-After
+ *             in the format's own error shape, or for an always-200
+ *             format keeps the answer and counts the events dropped.
+ *
+ * Adapters never see the sink, the batch or the core.
+ */
 #ifndef SL_ADAPTER_H
 #define SL_ADAPTER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
-#include "buf.h"
 #include "conf.h"
-#include "enrich.h"
-#include "kafka.h"
 #include "record.h"
 #include "request.h"
 #include "response.h"
@@ -20,6 +37,30 @@ struct sl_capture {
 	size_t len;
 };
 
+struct sl_ctx;
+
+/* One wire format's entry points, as the route table names them. */
+struct sl_adapter {
+	const char *protocol;		/* for records: "clickstream" */
+	/* Never refuses for back-pressure: over the watermark, or when
+	 * the batch cannot be stored, it keeps its answer and the events
+	 * are dropped, counted and logged (beacon, reelevant). Otherwise
+	 * 503 with Retry-After. */
+	bool always_200;
+	/* The status for a body that cannot be read whole (Content-Length
+	 * not a number, the body ends early): 400, or Tracardi's 422. */
+	int malformed_status;
+	/* Decode the request, add its records, set the success answer. */
+	void (*handle)(struct sl_ctx *ctx);
+	/* Answer status with reason in the format's own error shape. NULL:
+	 * the answer set by handle stands (beacon: always the same). */
+	void (*answer_error)(struct sl_ctx *ctx, int status,
+			     const char *reason);
+};
+
+/* The core's own part of a request; adapters never look inside. */
+struct sl_ctx_private;
+
 /*
  * Everything one request needs on its way through the core. Made by
  * sl_core_handle() for each request and gone when it returns.
@@ -29,88 +70,95 @@ struct sl_ctx {
 	struct sl_request *req;
 	struct sl_response *resp;
 	const char *route;		/* route name, for logs */
-	const char *protocol;		/* adapter name, for records */
+	const struct sl_adapter *adapter;
+	void *state;			/* the adapter's own, for answer_error */
 	struct sl_capture caps[SL_MAX_CAPTURES];
 	size_t ncaps;
-	char ip[SL_IP_MAX];		/* client address */
-	struct sl_enrichment en;	/* shared by all records */
-	struct sl_buf batch;		/* spool lines not yet committed */
-	struct sl_kafka_wait wait;	/* ack = kafka: records in flight */
-	unsigned int events;		/* good records in batch */
-	unsigned int rejected;		/* bad records in batch */
-	bool not_tracked;		/* DNT/GPC with do_not_track = drop */
-	struct sl_core *core;
+	struct sl_ctx_private *priv;
 };
 
-/* An adapter: decode the request, add its records, set the response. */
-typedef void (*sl_adapter_fn)(struct sl_ctx *ctx);
+/*
+ * Copy capture i (the i-th {segment} of the route's pattern) into out as
+ * a C string. Returns false when there is no such capture or it does not
+ * fit in size bytes with its NUL.
+ */
+bool sl_ctx_capture(const struct sl_ctx *ctx, size_t i, char *out,
+		    size_t size);
+
+/*
+ * Read the body bounded by http.max_body. Returns true, or false after
+ * refusing the request (411, 413, or adapter->malformed_status: logged,
+ * recorded on the bad-events topic and answered) .
+ */
+bool sl_ctx_read_body(struct sl_ctx *ctx, const char *source);
+
+/*
+ * True while the spool is over its high watermark, after applying the
+ * policy: a format that may refuse is answered 503 with Retry-After, an
+ * always-200 format's event is dropped and counted (its answer, set
+ * before, stands). Logged either way; nothing is recorded.
+ */
+bool sl_ctx_busy(struct sl_ctx *ctx);
+
+/*
+ * False, after refusing the request with 413, when n events are more
+ * than http.max_events.
+ */
+bool sl_ctx_events_fit(struct sl_ctx *ctx, size_t n, const char *source);
 
 /*
  * Enrich ev (event id when missing, receive time, client address, user
- * agent, request id) and add its record to the request's batch.
- * Returns 0 or -ENOMEM (logged).
+ * agent, request id) and add its record to the request's batch. On
+ * failure (-ENOMEM, -EIO without randomness; logged) the core answers as
+ * for a batch that cannot be stored; the adapter just stops adding.
  */
-int sl_ctx_add_event(struct sl_ctx *ctx, struct sl_event *ev);
+int sl_ctx_add_event(struct sl_ctx *ctx, struct sl_event *ev)
+	__attribute__((warn_unused_result));
+
+/*
+ * Give up on the request for a reason of the server's (out of memory, no
+ * randomness): logged at error level, and the core answers as for a
+ * batch that cannot be stored (nothing of it is kept).
+ */
+void sl_ctx_fail(struct sl_ctx *ctx, const char *why);
 
 /*
  * Record a rejection: one log line (warn) with the reason, and a record
  * for the bad-events topic carrying the reason, the request line and, with
  * with_body, the body as read. status is what the client is answered
- * (200 for the always-200 formats). source may be NULL.
- * Returns 0 or -ENOMEM.
+ * (200 for the always-200 formats). source may be NULL. The response is
+ * not touched.
  */
-int sl_ctx_reject(struct sl_ctx *ctx, int status, const char *source,
-		  bool with_body, const char *fmt, ...)
+void sl_ctx_reject(struct sl_ctx *ctx, int status, const char *source,
+		   bool with_body, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* sl_ctx_reject(), then answer status and the reason through the
+ * adapter's answer_error; an adapter without one keeps its answer, and
+ * the record says that status instead. */
+void sl_ctx_refuse(struct sl_ctx *ctx, int status, const char *source,
+		   bool with_body, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
 /*
- * Make the request's records safe as delivery.ack says: with ack = kafka
- * wait for their delivery reports (at most delivery.kafka_wait_ms, then
- * spool what is unconfirmed); then append what must go to the spool in
- * one piece: all of it is stored or none.
- * Returns 0, or a negative errno after logging it (error level); the
- * adapter then answers as its format prescribes for a server failure.
- * The core commits whatever is left when the adapter returns.
+ * The epilogue (see the top of this file). The core calls it after the
+ * adapter's handle; an adapter may call it first, while the state its
+ * answer_error reads is alive. Runs once; later calls do nothing.
  */
-int sl_ctx_commit(struct sl_ctx *ctx);
-
-/*
- * True while the spool is over its high watermark ([spool] max_size,
- * min_free): formats that may refuse answer 503 with Retry-After, the
- * always-200 ones drop the event with an error log line.
- */
-bool sl_ctx_spool_full(struct sl_ctx *ctx);
-
-/* core.c: GET /health and GET /metrics, the collector's own state,
- * answered to peers in http.status_from only. */
-void sl_health(struct sl_ctx *ctx);
-void sl_metrics_page(struct sl_ctx *ctx);
-
-/* beacon.c: POST /e and GET /pixel (always 200). */
-void sl_beacon_event(struct sl_ctx *ctx);
-void sl_beacon_pixel(struct sl_ctx *ctx);
-
-/* clickstream.c: POST /collect?appId=... */
-void sl_clickstream_collect(struct sl_ctx *ctx);
-
-/* raccoon.c: POST /api/v1/events, JSON or protobuf SendEventRequest. */
-void sl_raccoon_events(struct sl_ctx *ctx);
-
-/* tracardi.c: POST /track and POST /collect/{event-type}/{source-id}. */
-void sl_tracardi_track(struct sl_ctx *ctx);
-void sl_tracardi_collect(struct sl_ctx *ctx);
-
-/* reelevant.c: POST /collect/{datasource}/rlvt. */
-void sl_reelevant_collect(struct sl_ctx *ctx);
-
-/*
- * Read the body bounded by http.max_body. Returns 0, or the HTTP status
- * to answer (413, 411, 400) with *why set to a static reason; nothing is
- * logged or answered yet.
- */
-int sl_ctx_read_body(struct sl_ctx *ctx, const char **why);
+void sl_ctx_end(struct sl_ctx *ctx);
 
 /* The value of request header name ("X-User-ID"), or NULL. */
 const char *sl_ctx_header(struct sl_ctx *ctx, const char *name);
+
+/* The adapters, one per route of the table (route.c). */
+extern const struct sl_adapter sl_beacon_event_adapter;	/* POST /e */
+extern const struct sl_adapter sl_beacon_pixel_adapter;	/* GET /pixel */
+extern const struct sl_adapter sl_clickstream_adapter;	/* POST /collect */
+extern const struct sl_adapter sl_raccoon_adapter;	/* POST /api/v1/events */
+extern const struct sl_adapter sl_tracardi_track_adapter;	/* POST /track */
+extern const struct sl_adapter sl_tracardi_collect_adapter;	/* /collect/{t}/{s} */
+extern const struct sl_adapter sl_reelevant_adapter;	/* /collect/{d}/rlvt */
+extern const struct sl_adapter sl_health_adapter;	/* GET /health */
+extern const struct sl_adapter sl_metrics_adapter;	/* GET /metrics */
 
 #endif /* SL_ADAPTER_H */

@@ -14,7 +14,6 @@
 #include "adapter.h"
 #include "codec.h"
 #include "log.h"
-#include "metrics.h"
 #include "validate.h"
 
 /* Members (or query parameters) in one beacon event. */
@@ -34,7 +33,8 @@ static const unsigned char gif[43] = {
 	0x02, 0x02, 0x44, 0x01, 0x00, 0x3b,
 };
 
-/* Record one event whose fields are the members of data. */
+/* Record one event whose fields are the members of data. A failure
+ * is the core's to count: the answer stays 200. */
 static void add(struct sl_ctx *ctx, const cJSON *data)
 {
 	struct sl_event ev = {
@@ -44,14 +44,8 @@ static void add(struct sl_ctx *ctx, const cJSON *data)
 		.data = data,
 	};
 
-	if (sl_ctx_spool_full(ctx)) {
-		sl_log(SL_LOG_ERROR, ctx->req->id, ctx->route,
-		       "event dropped: spool %s is over its high watermark",
-		       ctx->cfg->spool_dir);
-		sl_metrics_add(SL_M_DROPPED, 1);
+	if (sl_ctx_add_event(ctx, &ev))
 		return;
-	}
-	sl_ctx_add_event(ctx, &ev);
 }
 
 /* Why obj is not a flat object of scalars, or NULL when it is. */
@@ -73,34 +67,14 @@ static const char *flat_problem(const cJSON *obj)
 	return NULL;
 }
 
-void sl_beacon_event(struct sl_ctx *ctx)
+static void beacon_event(struct sl_ctx *ctx)
 {
 	const char *why;
 	cJSON *root;
-	int rc;
 
 	sl_response_set(ctx->resp, 200, NULL, NULL, 0);
-	rc = sl_request_read_body(ctx->req, ctx->cfg->max_body);
-	switch (rc) {
-	case 0:
-		break;
-	case -E2BIG:
-		sl_ctx_reject(ctx, 200, NULL, false,
-			      "body of %lld bytes is over http.max_body (%zu)",
-			      ctx->req->content_length, ctx->cfg->max_body);
+	if (sl_ctx_busy(ctx) || !sl_ctx_read_body(ctx, NULL))
 		return;
-	case -ENODATA:
-		sl_ctx_reject(ctx, 200, NULL, false, "no Content-Length");
-		return;
-	case -EINVAL:
-		sl_ctx_reject(ctx, 200, NULL, false,
-			      "Content-Length is not a number");
-		return;
-	default:
-		sl_ctx_reject(ctx, 200, NULL, true,
-			      "body ended before Content-Length bytes");
-		return;
-	}
 	root = sl_json_parse(ctx->req->body.data, ctx->req->body.len, &why);
 	if (root && !(why = flat_problem(root)))
 		add(ctx, root);
@@ -150,7 +124,7 @@ static cJSON *query_object(const char *query, const char **why)
 	return obj;
 }
 
-void sl_beacon_pixel(struct sl_ctx *ctx)
+static void beacon_pixel(struct sl_ctx *ctx)
 {
 	const char *why;
 	cJSON *data;
@@ -158,6 +132,8 @@ void sl_beacon_pixel(struct sl_ctx *ctx)
 	sl_response_set(ctx->resp, 200, "image/gif", gif, sizeof(gif));
 	sl_response_header(ctx->resp, "Cache-Control",
 			   "no-store, no-cache, must-revalidate");
+	if (sl_ctx_busy(ctx))
+		return;
 	data = query_object(ctx->req->query, &why);
 	if (data)
 		add(ctx, data);
@@ -165,3 +141,19 @@ void sl_beacon_pixel(struct sl_ctx *ctx)
 		sl_ctx_reject(ctx, 200, NULL, false, "%s", why);
 	cJSON_Delete(data);
 }
+
+/* Both answer 200 whatever happens: no answer_error, so a body the core
+ * cannot read is recorded as a rejection answered 200. */
+const struct sl_adapter sl_beacon_event_adapter = {
+	.protocol = "beacon",
+	.always_200 = true,
+	.malformed_status = 400,
+	.handle = beacon_event,
+};
+
+const struct sl_adapter sl_beacon_pixel_adapter = {
+	.protocol = "beacon",
+	.always_200 = true,
+	.malformed_status = 400,
+	.handle = beacon_pixel,
+};

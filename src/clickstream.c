@@ -36,27 +36,31 @@ static const char *const meta_params[] = {
 /* Per-request state. */
 struct cs_req {
 	struct sl_ctx *ctx;
-	const struct sl_app *app;
+	const struct sl_section *app;
 	struct sl_buf json;	/* decompressed body when compressed */
 	const char *text;	/* the JSON text: body or json */
 	size_t text_len;
 	char reason[256];	/* why an event is refused */
 };
 
-/* Answer status with a one-line text body and record the rejection. */
-static void refuse(struct cs_req *cr, int status, bool with_body,
-		   const char *reason)
+/* Answer status with the reason as a one-line text body. */
+static void answer_error(struct sl_ctx *ctx, int status, const char *reason)
 {
-	struct sl_ctx *ctx = cr->ctx;
 	char line[300];
 	int n;
 
-	sl_ctx_reject(ctx, status, cr->app ? cr->app->id : NULL, with_body,
-		      "%s", reason);
 	n = snprintf(line, sizeof(line), "%s\n", reason);
 	sl_response_set(ctx->resp, status, "text/plain; charset=utf-8", line,
 			n < 0 ? 0 : (size_t)n >= sizeof(line) ? sizeof(line) - 1 :
 			(size_t)n);
+}
+
+/* Record the rejection and answer it. */
+static void refuse(struct cs_req *cr, int status, bool with_body,
+		   const char *reason)
+{
+	sl_ctx_refuse(cr->ctx, status, cr->app ? cr->app->id : NULL,
+		      with_body, "%s", reason);
 }
 
 /* The value of the cookie called name in a Cookie header, or NULL. */
@@ -106,7 +110,8 @@ static bool check_app(struct cs_req *cr, struct sl_buf *app_id)
 		       "appId is missing");
 		return false;
 	}
-	cr->app = sl_config_app(ctx->cfg, app_id->data);
+	cr->app = sl_config_section(ctx->cfg, SL_SECTION_APP, app_id->data,
+				    app_id->len);
 	if (!cr->app) {
 		snprintf(reason, sizeof(reason), "appId '%.100s' is not allowed",
 			 app_id->data);
@@ -125,39 +130,6 @@ static bool check_app(struct cs_req *cr, struct sl_buf *app_id)
 		return false;
 	}
 	return true;
-}
-
-/* Read the body, bounded; false after answering. */
-static bool read_body(struct cs_req *cr)
-{
-	struct sl_ctx *ctx = cr->ctx;
-	char reason[160];
-	int rc = sl_request_read_body(ctx->req, ctx->cfg->max_body);
-
-	switch (rc) {
-	case 0:
-		cr->text = ctx->req->body.data;
-		cr->text_len = ctx->req->body.len;
-		return true;
-	case -E2BIG:
-		snprintf(reason, sizeof(reason),
-			 "body of %lld bytes is over the limit of %zu",
-			 ctx->req->content_length, ctx->cfg->max_body);
-		refuse(cr, 413, false, reason);
-		return false;
-	case -ENODATA:
-		refuse(cr, 411, false, "Content-Length is required");
-		return false;
-	case -EINVAL:
-		refuse(cr, 400, false, "Content-Length is not a number");
-		return false;
-	case -EPIPE:
-		refuse(cr, 400, true, "body ended before Content-Length bytes");
-		return false;
-	default:
-		refuse(cr, 400, false, "error reading the body");
-		return false;
-	}
 }
 
 /* Undo compression=gzip; false after answering. */
@@ -368,31 +340,20 @@ static void to_event(struct cs_req *cr, const cJSON *item, const cJSON *meta,
 		ev->ids[SL_ID_SESSION] = s;
 }
 
-void sl_clickstream_collect(struct sl_ctx *ctx)
+static void collect(struct sl_ctx *ctx)
 {
 	struct cs_req cr = { .ctx = ctx };
 	struct sl_buf app_id = { 0 }, param = { 0 };
 	cJSON *root = NULL, *meta = NULL;
 	const cJSON *item;
 	const char *why;
-	char reason[300];
 	int n, idx = 0;
 
-	if (!check_app(&cr, &app_id))
+	if (!check_app(&cr, &app_id) || sl_ctx_busy(ctx) ||
+	    !sl_ctx_read_body(ctx, cr.app->id))
 		goto out;
-	if (sl_ctx_spool_full(ctx)) {
-		/* Not a bad request: a record of it would only add to the
-		 * spool, so the log line is the trace. */
-		sl_log(SL_LOG_WARN, ctx->req->id, ctx->route,
-		       "status=503 spool %s is over its high watermark",
-		       ctx->cfg->spool_dir);
-		sl_response_set(ctx->resp, 503, "text/plain; charset=utf-8",
-				"collector is busy, retry later\n", 31);
-		sl_response_header(ctx->resp, "Retry-After", "30");
-		goto out;
-	}
-	if (!read_body(&cr))
-		goto out;
+	cr.text = ctx->req->body.data;
+	cr.text_len = ctx->req->body.len;
 	if (sl_query_get(ctx->req->query, "compression", &param) < 0) {
 		refuse(&cr, 400, false, "compression has a bad %-escape");
 		goto out;
@@ -421,13 +382,8 @@ void sl_clickstream_collect(struct sl_ctx *ctx)
 		refuse(&cr, 400, true, "body is an empty array");
 		goto out;
 	}
-	if ((unsigned int)n > ctx->cfg->max_events) {
-		snprintf(reason, sizeof(reason),
-			 "%d events is over http.max_events (%u)", n,
-			 ctx->cfg->max_events);
-		refuse(&cr, 413, true, reason);
+	if (!sl_ctx_events_fit(ctx, (size_t)n, cr.app->id))
 		goto out;
-	}
 	cJSON_ArrayForEach(item, root) {
 		if (!event_is_valid(&cr, item, idx++)) {
 			refuse(&cr, 400, true, cr.reason);
@@ -435,24 +391,17 @@ void sl_clickstream_collect(struct sl_ctx *ctx)
 		}
 	}
 	meta = make_meta(ctx, app_id.data);
+	if (!meta) {
+		sl_ctx_fail(ctx, "out of memory for the events' meta");
+		goto out;
+	}
 	cJSON_ArrayForEach(item, root) {
 		char topic[SL_TOPIC_MAX + 1];
 		struct sl_event ev;
 
 		to_event(&cr, item, meta, &ev, topic);
 		if (sl_ctx_add_event(ctx, &ev))
-			break;
-	}
-	if (!meta || item) {
-		/* Store all of the batch or none of it. */
-		sl_buf_reset(&ctx->batch);
-		ctx->events = 0;
-	}
-	if (!meta || item || sl_ctx_commit(ctx)) {
-		sl_response_set(ctx->resp, 503, "text/plain; charset=utf-8",
-				"events could not be stored, retry later\n", 40);
-		sl_response_header(ctx->resp, "Retry-After", "30");
-		goto out;
+			goto out;	/* the core answers */
 	}
 	sl_response_set(ctx->resp, 200, NULL, NULL, 0);
 out:
@@ -462,3 +411,10 @@ out:
 	sl_buf_release(&app_id);
 	sl_buf_release(&param);
 }
+
+const struct sl_adapter sl_clickstream_adapter = {
+	.protocol = "clickstream",
+	.malformed_status = 400,
+	.handle = collect,
+	.answer_error = answer_error,
+};

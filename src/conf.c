@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "validate.h"
 
 #ifndef SL_SPOOL_DIR
 #define SL_SPOOL_DIR "/var/spool/sluice"
@@ -45,8 +46,7 @@ struct key_def {
 };
 
 #define CFG(f) offsetof(struct sl_config, f)
-#define APP(f) offsetof(struct sl_app, f)
-#define NAMED(f) offsetof(struct sl_named, f)
+#define SEC(f) offsetof(struct sl_section, f)
 
 static const struct key_def global_keys[] = {
 	{ "spool", "dir", T_STR, CFG(spool_dir) },
@@ -90,17 +90,21 @@ static const struct key_def global_keys[] = {
 	{ "beacon", "topic", T_TOPIC, CFG(beacon_topic) },
 };
 
-static const struct key_def app_keys[] = {
-	{ "app", "token", T_STR, APP(token) },
-	{ "app", "token_cookie", T_STR, APP(token_cookie) },
-	{ "app", "topic", T_TOPIC, APP(topic) },
-	{ "app", "verify_hash", T_BOOL, APP(verify_hash) },
-	{ "app", "topic_by_type", T_BOOL, APP(topic_by_type) },
+/* Keys of the sections that name who may send (struct sl_section). */
+static const struct key_def section_keys[] = {
+	{ "app", "token", T_STR, SEC(token) },
+	{ "app", "token_cookie", T_STR, SEC(token_cookie) },
+	{ "app", "topic", T_TOPIC, SEC(topic) },
+	{ "app", "verify_hash", T_BOOL, SEC(verify_hash) },
+	{ "app", "topic_by_type", T_BOOL, SEC(topic_by_type) },
+	{ "source", "topic", T_TOPIC, SEC(topic) },
+	{ "datasource", "topic", T_TOPIC, SEC(topic) },
 };
 
-static const struct key_def named_keys[] = {
-	{ "source", "topic", T_TOPIC, NAMED(topic) },
-	{ "datasource", "topic", T_TOPIC, NAMED(topic) },
+/* Section names, by enum sl_section_kind. */
+static const char *const section_names[SL_SECTION_KINDS] = {
+	[SL_SECTION_APP] = "app", [SL_SECTION_SOURCE] = "source",
+	[SL_SECTION_DATASOURCE] = "datasource",
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -206,17 +210,6 @@ static int parse_bool(const char *v, bool *out)
 	return -EINVAL;
 }
 
-/* Kafka's legal topic names: [A-Za-z0-9._-], 1..249 characters. */
-static bool topic_is_legal(const char *t)
-{
-	size_t n = strlen(t);
-
-	if (n == 0 || n > 249 || !strcmp(t, ".") || !strcmp(t, ".."))
-		return false;
-	return strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			 "0123456789._-") == n;
-}
-
 static int set_string(struct parser *ps, char **slot, const char *v)
 {
 	char *copy = strdup(v);
@@ -278,9 +271,9 @@ static int set_value(struct parser *ps, const struct key_def *def,
 				    def->section, def->name, v);
 		return set_string(ps, slot, v);
 	case T_TOPIC:
-		if (!topic_is_legal(v))
-			return fail(ps, "%s.%s: '%s' is not a legal Kafka topic name ([A-Za-z0-9._-], at most 249)",
-				    def->section, def->name, v);
+		if (!sl_topic_is_legal(v))
+			return fail(ps, "%s.%s: '%s' is not a legal Kafka topic name ([A-Za-z0-9._-], at most %d)",
+				    def->section, def->name, v, SL_TOPIC_MAX);
 		return set_string(ps, slot, v);
 	case T_STR:
 		return set_string(ps, slot, v);
@@ -363,56 +356,33 @@ static int set_value(struct parser *ps, const struct key_def *def,
 	return fail(ps, "internal error: key type %d", (int)def->type);
 }
 
-static bool id_is_valid(const char *id)
+/* Add an [app ID], [source ID] or [datasource ID] section. */
+static int add_section(struct parser *ps, enum sl_section_kind kind,
+		       const char *id)
 {
-	size_t n = strlen(id);
+	const char *name = section_names[kind];
+	struct sl_section *sec;
 
-	return n > 0 && n <= 128 &&
-	       strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			  "0123456789._-:") == n;
-}
-
-/* Add a [source ID] or [datasource ID] entry to *list. */
-static int add_named(struct parser *ps, struct sl_named **list,
-		     const char *kind, const char *id)
-{
-	struct sl_named *e;
-
-	for (e = *list; e; e = e->next)
-		if (!strcmp(e->id, id))
-			return fail(ps, "duplicate section [%s %s]", kind, id);
-	e = calloc(1, sizeof(*e));
-	if (!e || !(e->id = strdup(id))) {
-		free(e);
+	if (!sl_section_id_is_valid(kind, id, strlen(id)))
+		return fail(ps, "[%s] needs an id of letters, digits, '_', '-'%s (at most %d), e.g. [%s my_id]",
+			    name, kind == SL_SECTION_DATASOURCE ? "" :
+			    ", '.' or ':'", SL_MAX_SECTION_ID, name);
+	if (sl_config_section(ps->cfg, kind, id, strlen(id)))
+		return fail(ps, "duplicate section [%s %s]", name, id);
+	sec = calloc(1, sizeof(*sec));
+	if (!sec || !(sec->id = strdup(id)) ||
+	    (kind == SL_SECTION_APP &&
+	     !(sec->token_cookie = strdup("sluice_token")))) {
+		if (sec)
+			free(sec->id);
+		free(sec);
 		return fail(ps, "out of memory");
 	}
-	e->next = *list;
-	*list = e;
-	ps->target = e;
-	ps->keys = named_keys;
-	ps->nkeys = ARRAY_SIZE(named_keys);
-	return 0;
-}
-
-static int add_app(struct parser *ps, const char *id)
-{
-	struct sl_app *app;
-
-	if (sl_config_app(ps->cfg, id))
-		return fail(ps, "duplicate section [app %s]", id);
-	app = calloc(1, sizeof(*app));
-	if (!app || !(app->id = strdup(id)) ||
-	    !(app->token_cookie = strdup("sluice_token"))) {
-		if (app)
-			free(app->id);
-		free(app);
-		return fail(ps, "out of memory");
-	}
-	app->next = ps->cfg->apps;
-	ps->cfg->apps = app;
-	ps->target = app;
-	ps->keys = app_keys;
-	ps->nkeys = ARRAY_SIZE(app_keys);
+	sec->next = ps->cfg->sections[kind];
+	ps->cfg->sections[kind] = sec;
+	ps->target = sec;
+	ps->keys = section_keys;
+	ps->nkeys = ARRAY_SIZE(section_keys);
 	return 0;
 }
 
@@ -435,17 +405,9 @@ static int parse_section(struct parser *ps, char *line)
 		return fail(ps, "unknown section [%s]", name);
 	strcpy(ps->section, name);
 
-	if (!strcmp(name, "app") || !strcmp(name, "source") ||
-	    !strcmp(name, "datasource")) {
-		if (!id_is_valid(id))
-			return fail(ps, "[%s] needs an id of letters, digits, '.', '_', '-' or ':' (at most 128), e.g. [%s my_id]",
-				    name, name);
-		if (!strcmp(name, "app"))
-			return add_app(ps, id);
-		return add_named(ps, !strcmp(name, "source") ?
-				 &ps->cfg->sources : &ps->cfg->datasources,
-				 name, id);
-	}
+	for (i = 0; i < SL_SECTION_KINDS; i++)
+		if (!strcmp(name, section_names[i]))
+			return add_section(ps, (enum sl_section_kind)i, id);
 	if (*id)
 		return fail(ps, "section [%s] takes no id", name);
 	for (i = 0; i < ARRAY_SIZE(global_keys); i++) {
@@ -642,32 +604,48 @@ struct sl_config *sl_config_parse(const char *text, size_t len,
 	return cfg;
 }
 
-static void named_list_destroy(struct sl_named *e)
+/* Free what the key table's strings and lists at base own. */
+static void release_keys(void *base, const struct key_def *keys, size_t n)
 {
-	while (e) {
-		struct sl_named *next = e->next;
+	size_t i;
 
-		free(e->id);
-		free(e->topic);
-		free(e);
-		e = next;
+	for (i = 0; i < n; i++) {
+		void *slot = (char *)base + keys[i].offset;
+
+		switch (keys[i].type) {
+		case T_STR:
+		case T_MOUNT:
+		case T_TOPIC:
+		case T_ORIGINS:
+			free(*(char **)slot);
+			*(char **)slot = NULL;
+			break;
+		case T_CIDRS:
+			sl_cidr_list_release(slot);
+			break;
+		default:
+			break;
+		}
 	}
 }
 
 void sl_config_destroy(struct sl_config *cfg)
 {
-	struct sl_app *app;
+	struct sl_section *sec;
 	struct sl_kafka_prop *prop;
+	size_t kind;
 
 	if (!cfg)
 		return;
-	while ((app = cfg->apps)) {
-		cfg->apps = app->next;
-		free(app->id);
-		free(app->token);
-		free(app->token_cookie);
-		free(app->topic);
-		free(app);
+	for (kind = 0; kind < SL_SECTION_KINDS; kind++) {
+		while ((sec = cfg->sections[kind])) {
+			cfg->sections[kind] = sec->next;
+			/* Several rows name the same field (topic): free it
+			 * once, through the table, then the id. */
+			release_keys(sec, section_keys, ARRAY_SIZE(section_keys));
+			free(sec->id);
+			free(sec);
+		}
 	}
 	while ((prop = cfg->kafka_props)) {
 		cfg->kafka_props = prop->next;
@@ -675,43 +653,21 @@ void sl_config_destroy(struct sl_config *cfg)
 		free(prop->value);
 		free(prop);
 	}
-	named_list_destroy(cfg->sources);
-	named_list_destroy(cfg->datasources);
-	sl_cidr_list_release(&cfg->trusted_proxies);
-	sl_cidr_list_release(&cfg->status_from);
+	release_keys(cfg, global_keys, ARRAY_SIZE(global_keys));
 	free(cfg->path);
-	free(cfg->spool_dir);
-	free(cfg->kafka_brokers);
-	free(cfg->kafka_topic);
-	free(cfg->kafka_bad_topic);
-	free(cfg->kafka_topic_pattern);
-	free(cfg->kafka_compression);
-	free(cfg->cors_origins);
-	free(cfg->client_ip_header);
-	free(cfg->route_beacon_event);
-	free(cfg->route_beacon_pixel);
-	free(cfg->route_clickstream);
-	free(cfg->route_health);
-	free(cfg->route_metrics);
-	free(cfg->route_raccoon);
-	free(cfg->route_tracardi_track);
-	free(cfg->route_tracardi_collect);
-	free(cfg->route_reelevant);
-	free(cfg->raccoon_conn_id_header);
-	free(cfg->raccoon_conn_group_header);
-	free(cfg->beacon_event_type);
-	free(cfg->beacon_topic);
 	free(cfg);
 }
 
-const struct sl_app *sl_config_app(const struct sl_config *cfg, const char *id)
+const struct sl_section *sl_config_section(const struct sl_config *cfg,
+					   enum sl_section_kind kind,
+					   const char *id, size_t len)
 {
-	const struct sl_app *app;
+	const struct sl_section *sec;
 
 	if (!id)
 		return NULL;
-	for (app = cfg->apps; app; app = app->next)
-		if (!strcmp(app->id, id))
-			return app;
+	for (sec = cfg->sections[kind]; sec; sec = sec->next)
+		if (strlen(sec->id) == len && !memcmp(sec->id, id, len))
+			return sec;
 	return NULL;
 }

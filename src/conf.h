@@ -16,22 +16,24 @@ enum sl_ack_mode {
 	SL_ACK_SPOOL,
 };
 
-/* An [app ID] section: a clickstream appId that may send. */
-struct sl_app {
-	char *id;
-	char *token;		/* NULL: no token required */
-	char *token_cookie;	/* cookie carrying the token */
-	char *topic;		/* NULL: kafka.topic */
-	bool verify_hash;	/* reject a hashCode that does not match */
-	bool topic_by_type;	/* topic from kafka.topic_pattern */
-	struct sl_app *next;
+/* The sections that name who may send, one per allowed id. */
+enum sl_section_kind {
+	SL_SECTION_APP,		/* [app ID]: a clickstream appId */
+	SL_SECTION_SOURCE,	/* [source ID]: a Tracardi source */
+	SL_SECTION_DATASOURCE,	/* [datasource ID]: a Reelevant datasource */
+	SL_SECTION_KINDS,
 };
 
-/* A [source ID] or [datasource ID] section (later adapters). */
-struct sl_named {
+/* One [app ID], [source ID] or [datasource ID] section. The keys after
+ * topic are [app]'s own (the key table allows them nowhere else). */
+struct sl_section {
 	char *id;
 	char *topic;		/* NULL: kafka.topic */
-	struct sl_named *next;
+	char *token;		/* NULL: no token required */
+	char *token_cookie;	/* cookie carrying the token */
+	bool verify_hash;	/* reject a hashCode that does not match */
+	bool topic_by_type;	/* topic from kafka.topic_pattern */
+	struct sl_section *next;
 };
 
 /* One librdkafka.<prop> = value line, passed through to the producer. */
@@ -106,9 +108,7 @@ struct sl_config {
 	char *beacon_event_type;
 	char *beacon_topic;		/* NULL: kafka.topic */
 
-	struct sl_app *apps;
-	struct sl_named *sources;
-	struct sl_named *datasources;
+	struct sl_section *sections[SL_SECTION_KINDS];
 };
 
 /*
@@ -129,8 +129,12 @@ struct sl_config *sl_config_new_defaults(void);
 /* Free cfg and everything it owns. NULL is allowed. */
 void sl_config_destroy(struct sl_config *cfg);
 
-/* The [app ID] section for id, or NULL when the app is not allowed. */
-const struct sl_app *sl_config_app(const struct sl_config *cfg,
-				   const char *id);
+/*
+ * The section of kind for the id of len bytes (not NUL-terminated: a
+ * path segment will do), or NULL when that id may not send.
+ */
+const struct sl_section *sl_config_section(const struct sl_config *cfg,
+					   enum sl_section_kind kind,
+					   const char *id, size_t len);
 
 #endif /* SL_CONF_H */

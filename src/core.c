@@ -1,9 +1,7 @@
 /* core.c - the one path every request takes */
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,11 +10,12 @@
 #include "adapter.h"
 #include "core.h"
 #include "cors.h"
-#include "kafka.h"
+#include "enrich.h"
 #include "log.h"
 #include "metrics.h"
 #include "route.h"
-#include "spool.h"
+#include "sink.h"
+#include "status.h"
 
 #ifndef SL_CONFIG_FILE
 #define SL_CONFIG_FILE "/etc/sluice.conf"
@@ -25,10 +24,18 @@
 struct sl_core {
 	struct sl_config *cfg;
 	struct sl_routes routes;
-	struct sl_spool *spool;
-	struct sl_kafka *kafka;		/* NULL: records go to the spool */
-	bool null_sink;			/* SL_CORE_NULL_SINK */
-	bool discard;			/* ... or SL_CORE_DISCARD_SPOOL */
+	struct sl_sink *sink;
+};
+
+/* What the core keeps of one request besides struct sl_ctx. */
+struct sl_ctx_private {
+	struct sl_core *core;
+	char ip[SL_IP_MAX];		/* client address */
+	struct sl_enrichment en;	/* shared by all records */
+	struct sl_batch batch;		/* records until the commit */
+	bool failed;			/* a record could not be added */
+	bool ended;			/* sl_ctx_end() ran */
+	bool not_tracked;		/* DNT/GPC with do_not_track = drop */
 };
 
 const char *sl_core_default_config(void)
@@ -40,6 +47,7 @@ struct sl_core *sl_core_new(const char *config_path, unsigned int flags,
 			    char *err, size_t errlen)
 {
 	struct sl_core *core = calloc(1, sizeof(*core));
+	enum sl_sink_mode mode = SL_SINK_STORE;
 	int rc;
 
 	if (!core) {
@@ -55,30 +63,20 @@ struct sl_core *sl_core_new(const char *config_path, unsigned int flags,
 		snprintf(err, errlen, "out of memory");
 		goto out_free;
 	}
-	rc = sl_spool_open(core->cfg->spool_dir, core->cfg->spool_rotate_bytes,
-			   core->cfg->spool_fsync_ms, &core->spool);
-	if (rc) {
-		snprintf(err, errlen, "cannot use spool directory %s: %s",
-			 core->cfg->spool_dir, strerror(-rc));
+	if (flags & SL_CORE_NULL_SINK)
+		mode = SL_SINK_NULL;
+	else if (flags & SL_CORE_DISCARD_SPOOL)
+		mode = SL_SINK_DISCARD_SPOOL;
+	else if (flags & SL_CORE_ONE_SHOT)
+		mode = SL_SINK_SPOOL;
+	core->sink = sl_sink_open(core->cfg, mode, err, errlen);
+	if (!core->sink)
 		goto out_free;
-	}
-	core->null_sink = flags & SL_CORE_NULL_SINK;
-	core->discard = flags & (SL_CORE_NULL_SINK | SL_CORE_DISCARD_SPOOL);
-	sl_spool_set_watermark(core->spool, core->cfg->spool_max_bytes,
-			       core->cfg->spool_min_free);
 	rc = sl_metrics_open(core->cfg->spool_dir);
 	if (rc)
 		sl_log(SL_LOG_WARN, NULL, NULL,
 		       "no shared counters in %s: %s; /metrics will answer 503",
 		       core->cfg->spool_dir, strerror(-rc));
-	if (core->cfg->kafka_brokers && *core->cfg->kafka_brokers &&
-	    core->cfg->ack != SL_ACK_SPOOL &&
-	    !(flags & (SL_CORE_ONE_SHOT | SL_CORE_NULL_SINK |
-		       SL_CORE_DISCARD_SPOOL))) {
-		core->kafka = sl_kafka_new(core->cfg, core->spool, err, errlen);
-		if (!core->kafka)
-			goto out_free;
-	}
 	return core;
 
 out_free:
@@ -88,19 +86,9 @@ out_free:
 
 void sl_core_destroy(struct sl_core *core)
 {
-	unsigned int spooled;
-
 	if (!core)
 		return;
-	if (core->kafka) {
-		spooled = sl_kafka_close(core->kafka,
-					 (int)core->cfg->shutdown_flush_ms);
-		if (spooled)
-			sl_log(SL_LOG_WARN, NULL, "kafka",
-			       "%u record(s) not delivered by shutdown: spooled",
-			       spooled);
-	}
-	sl_spool_close(core->spool);
+	sl_sink_close(core->sink);
 	sl_metrics_close();
 	sl_routes_release(&core->routes);
 	sl_config_destroy(core->cfg);
@@ -112,55 +100,40 @@ const struct sl_config *sl_core_config(const struct sl_core *core)
 	return core->cfg;
 }
 
-/* Say, at most every 10 s per process, that Kafka is not taking
- * records and they go to the spool instead. */
-static void note_spooled(struct sl_ctx *ctx, int rc)
+bool sl_ctx_capture(const struct sl_ctx *ctx, size_t i, char *out,
+		    size_t size)
 {
-	static int64_t last_ms;
-	static unsigned long since;
-	int64_t now = sl_now_ms();
-
-	since++;
-	if (last_ms && now - last_ms < 10000)
-		return;
-	sl_log(SL_LOG_WARN, ctx->req->id, ctx->route,
-	       "Kafka did not take %lu record(s) (%s): spooled for the relay",
-	       since, rc == -ENOBUFS ? "its queue is full, kafka.queue_max_messages" :
-	       rc == -EHOSTDOWN ? "brokers are down" : strerror(-rc));
-	last_ms = now;
-	since = 0;
+	if (i >= ctx->ncaps || ctx->caps[i].len >= size)
+		return false;
+	memcpy(out, ctx->caps[i].start, ctx->caps[i].len);
+	out[ctx->caps[i].len] = '\0';
+	return true;
 }
 
-/* Send rec to Kafka, or queue its line for the spool when there is no
- * producer or it would not take the record. */
-static int add_record(struct sl_ctx *ctx, struct sl_record *rec, int rc)
+const char *sl_ctx_header(struct sl_ctx *ctx, const char *name)
 {
-	struct sl_core *core = ctx->core;
-	int prc = -ENOENT;
+	return sl_request_header(ctx->req, name);
+}
 
-	if (!rc && core->kafka) {
-		prc = sl_kafka_produce(core->kafka, rec,
-				       ctx->cfg->ack == SL_ACK_KAFKA ?
-				       &ctx->wait : NULL);
-		if (prc)
-			note_spooled(ctx, prc);
-	}
-	if (!rc && prc && !core->null_sink)
-		rc = sl_record_to_line(rec, &ctx->batch);
-	sl_record_release(rec);
-	if (rc)
-		sl_log(SL_LOG_ERROR, ctx->req->id, ctx->route,
-		       "cannot encode record: %s", strerror(-rc));
-	return rc;
+/* Answer status with reason through the adapter, and for a 503 ask the
+ * client to come back later. */
+static void answer_error(struct sl_ctx *ctx, int status, const char *reason)
+{
+	if (!ctx->adapter->answer_error)
+		return;
+	ctx->adapter->answer_error(ctx, status, reason);
+	if (status == 503)
+		sl_response_header(ctx->resp, "Retry-After", SL_RETRY_AFTER);
 }
 
 int sl_ctx_add_event(struct sl_ctx *ctx, struct sl_event *ev)
 {
+	struct sl_ctx_private *priv = ctx->priv;
 	struct sl_record rec;
 	char id[37];
 	int rc;
 
-	if (ctx->not_tracked) {
+	if (priv->not_tracked) {
 		sl_log(SL_LOG_DEBUG, ctx->req->id, ctx->route,
 		       "event not recorded: DNT/Sec-GPC and http.do_not_track = drop");
 		sl_metrics_add(SL_M_DROPPED, 1);
@@ -168,39 +141,38 @@ int sl_ctx_add_event(struct sl_ctx *ctx, struct sl_event *ev)
 	}
 	if (!ev->event_id) {
 		if (sl_uuid4(id)) {
-			sl_log(SL_LOG_ERROR, ctx->req->id, ctx->route,
-			       "cannot generate an event id: no randomness");
+			sl_ctx_fail(ctx, "cannot generate an event id: no randomness");
 			return -EIO;
 		}
 		ev->event_id = id;
 	}
-	rc = add_record(ctx, &rec,
-			sl_record_encode(&rec, ev, &ctx->en,
-					 ctx->cfg->kafka_topic));
-	if (!rc) {
-		ctx->events++;
-		sl_metrics_add(SL_M_ACCEPTED, 1);
-	}
+	rc = sl_record_encode(&rec, ev, &priv->en, ctx->cfg->kafka_topic);
+	if (!rc)
+		rc = sl_batch_add(&priv->batch, &rec, false);
 	if (ev->event_id == id)
 		ev->event_id = NULL;
+	if (rc)
+		sl_ctx_fail(ctx, "cannot encode a record: out of memory");
 	return rc;
 }
 
-int sl_ctx_reject(struct sl_ctx *ctx, int status, const char *source,
-		  bool with_body, const char *fmt, ...)
+void sl_ctx_fail(struct sl_ctx *ctx, const char *why)
+{
+	sl_log(SL_LOG_ERROR, ctx->req->id, ctx->route, "%s", why);
+	ctx->priv->failed = true;
+}
+
+/* The rejection record, after its log line. */
+static void reject(struct sl_ctx *ctx, int status, const char *source,
+		   bool with_body, const char *reason)
 {
 	struct sl_rejection rj = { 0 };
 	struct sl_record rec;
-	char reason[512];
-	va_list ap;
 	int rc;
 
-	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
-	va_end(ap);
 	sl_log(SL_LOG_WARN, ctx->req->id, ctx->route, "status=%d %s", status,
 	       reason);
-	rj.protocol = ctx->protocol;
+	rj.protocol = ctx->adapter->protocol;
 	rj.source = source;
 	rj.reason = reason;
 	rj.status = status;
@@ -211,47 +183,132 @@ int sl_ctx_reject(struct sl_ctx *ctx, int status, const char *source,
 		rj.body = ctx->req->body.data;
 		rj.body_len = ctx->req->body.len;
 	}
-	rc = add_record(ctx, &rec,
-			sl_record_encode_bad(&rec, &rj, &ctx->en,
-					     ctx->cfg->kafka_bad_topic));
-	if (!rc) {
-		ctx->rejected++;
-		sl_metrics_add(SL_M_REJECTED, 1);
-	}
-	return rc;
+	rc = sl_record_encode_bad(&rec, &rj, &ctx->priv->en,
+				  ctx->cfg->kafka_bad_topic);
+	if (!rc)
+		rc = sl_batch_add(&ctx->priv->batch, &rec, true);
+	if (rc)
+		sl_log(SL_LOG_ERROR, ctx->req->id, ctx->route,
+		       "rejection not recorded: %s", strerror(-rc));
 }
 
-int sl_ctx_read_body(struct sl_ctx *ctx, const char **why)
+void sl_ctx_reject(struct sl_ctx *ctx, int status, const char *source,
+		   bool with_body, const char *fmt, ...)
 {
+	char reason[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	reject(ctx, status, source, with_body, reason);
+}
+
+void sl_ctx_refuse(struct sl_ctx *ctx, int status, const char *source,
+		   bool with_body, const char *fmt, ...)
+{
+	char reason[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	/* Without an error answer of its own, the adapter's stands. */
+	reject(ctx, ctx->adapter->answer_error ? status : ctx->resp->status,
+	       source, with_body, reason);
+	answer_error(ctx, status, reason);
+}
+
+bool sl_ctx_read_body(struct sl_ctx *ctx, const char *source)
+{
+	int bad = ctx->adapter->malformed_status;
+
 	switch (sl_request_read_body(ctx->req, ctx->cfg->max_body)) {
 	case 0:
-		return 0;
+		return true;
 	case -E2BIG:
-		*why = "body is over the size limit";
-		return 413;
+		sl_ctx_refuse(ctx, 413, source, false,
+			      "body of %lld bytes is over http.max_body (%zu)",
+			      ctx->req->content_length, ctx->cfg->max_body);
+		return false;
 	case -ENODATA:
-		*why = "Content-Length is required";
-		return 411;
+		sl_ctx_refuse(ctx, 411, source, false,
+			      "Content-Length is required");
+		return false;
 	case -EINVAL:
-		*why = "Content-Length is not a number";
-		return 400;
+		sl_ctx_refuse(ctx, bad, source, false,
+			      "Content-Length is not a number");
+		return false;
 	case -EPIPE:
-		*why = "body ended before Content-Length bytes";
-		return 400;
+		sl_ctx_refuse(ctx, bad, source, true,
+			      "body ended before Content-Length bytes");
+		return false;
 	default:
-		*why = "error reading the body";
-		return 400;
+		sl_ctx_refuse(ctx, bad, source, false, "error reading the body");
+		return false;
 	}
 }
 
-const char *sl_ctx_header(struct sl_ctx *ctx, const char *name)
+bool sl_ctx_events_fit(struct sl_ctx *ctx, size_t n, const char *source)
 {
-	return sl_request_header(ctx->req, name);
+	if (n <= ctx->cfg->max_events)
+		return true;
+	sl_ctx_refuse(ctx, 413, source, true,
+		      "more events than http.max_events (%u)",
+		      ctx->cfg->max_events);
+	return false;
 }
 
-bool sl_ctx_spool_full(struct sl_ctx *ctx)
+/* The one place that says what being over the watermark means. */
+static const char over_watermark[] = "spool %s is over its high watermark";
+
+bool sl_ctx_busy(struct sl_ctx *ctx)
 {
-	return sl_spool_is_full(ctx->core->spool);
+	char why[300];
+
+	if (!sl_sink_full(ctx->priv->core->sink))
+		return false;
+	snprintf(why, sizeof(why), over_watermark, ctx->cfg->spool_dir);
+	if (ctx->adapter->always_200) {
+		sl_log(SL_LOG_ERROR, ctx->req->id, ctx->route,
+		       "event dropped: %s", why);
+		sl_metrics_add(SL_M_DROPPED, 1);
+	} else {
+		/* Not a bad request: a record of it would only add to the
+		 * spool, so the log line is the trace. */
+		sl_log(SL_LOG_WARN, ctx->req->id, ctx->route, "status=503 %s",
+		       why);
+		answer_error(ctx, 503, "collector is busy, retry later");
+	}
+	return true;
+}
+
+void sl_ctx_end(struct sl_ctx *ctx)
+{
+	struct sl_ctx_private *priv = ctx->priv;
+	unsigned int events = priv->batch.events;
+	int rc = -ENOMEM;
+
+	if (priv->ended)
+		return;
+	priv->ended = true;
+	if (priv->failed)
+		sl_batch_abort(&priv->batch);
+	else
+		rc = sl_sink_commit(priv->core->sink, &priv->batch,
+				    ctx->req->id, ctx->route);
+	if (!rc || (!events && !priv->failed))
+		return;
+	if (ctx->adapter->always_200) {
+		sl_metrics_add(SL_M_DROPPED, events ? events : 1);
+		sl_log(SL_LOG_ERROR, ctx->req->id, ctx->route,
+		       "%u event(s) answered %d but lost: %s",
+		       events ? events : 1, ctx->resp->status, priv->failed ?
+		       "they could not be encoded" :
+		       "the spool cannot take them");
+	} else {
+		answer_error(ctx, 503, "events could not be stored, retry later");
+	}
 }
 
 /* /health and /metrics answer only peers in http.status_from. */
@@ -268,93 +325,59 @@ static bool status_allowed(struct sl_ctx *ctx)
 	return false;
 }
 
-/*
- * {"status":"ok"|"degraded"|"full","version":…,"kafka":"up"|"down"|"none",
- *  "spool":{"files":N,"bytes":N}}: 200, or 503 while the spool is over its
- * high watermark. degraded: Kafka is unreachable but the spool takes
- * the records.
- */
-void sl_health(struct sl_ctx *ctx)
+static void health(struct sl_ctx *ctx)
 {
-	struct sl_core *core = ctx->core;
-	struct sl_buf b = { 0 };
-	const char *kafka = "none", *status = "ok";
-	unsigned long files = 0;
-	uint64_t bytes = 0;
-	bool full = sl_spool_is_full(core->spool);
-
-	if (!status_allowed(ctx))
-		return;
-	if (core->kafka)
-		kafka = sl_kafka_brokers_down(core->kafka) ? "down" : "up";
-	if (full)
-		status = "full";
-	else if (!strcmp(kafka, "down"))
-		status = "degraded";
-	sl_spool_stats(core->spool, &files, &bytes);
-	if (sl_buf_printf(&b, "{\"status\":\"%s\",\"version\":\"%s\",\"kafka\":\"%s\",\"spool\":{\"files\":%lu,\"bytes\":%" PRIu64 "}}\n",
-			  status, PACKAGE_VERSION, kafka, files, bytes))
-		sl_response_set(ctx->resp, 500, NULL, NULL, 0);
-	else
-		sl_response_set(ctx->resp, full ? 503 : 200, "application/json",
-				b.data, b.len);
-	sl_response_header(ctx->resp, "Cache-Control", "no-store");
-	sl_buf_release(&b);
+	if (status_allowed(ctx))
+		sl_status_health(ctx->priv->core->sink, ctx->resp);
 }
 
-/* GET /metrics: the deployment's counters in Prometheus text format. */
-void sl_metrics_page(struct sl_ctx *ctx)
+static void metrics_page(struct sl_ctx *ctx)
 {
-	struct sl_core *core = ctx->core;
+	const struct sl_routes *rt = &ctx->priv->core->routes;
 	const char *names[SL_METRICS_ROUTES] = { 0 };
-	struct sl_buf b = { 0 };
-	unsigned long files = 0;
-	uint64_t bytes = 0;
 	size_t i;
 
 	if (!status_allowed(ctx))
 		return;
-	for (i = 0; i < core->routes.count && i < SL_METRICS_ROUTE_NONE; i++)
-		names[i] = core->routes.rows[i].name;
-	sl_spool_stats(core->spool, &files, &bytes);
-	if (sl_metrics_render(&b, names, files, bytes))
-		sl_response_set(ctx->resp, 503, "text/plain; charset=utf-8",
-				"no shared counters\n", 19);
-	else
-		sl_response_set(ctx->resp, 200,
-				"text/plain; version=0.0.4; charset=utf-8",
-				b.data, b.len);
-	sl_response_header(ctx->resp, "Cache-Control", "no-store");
-	sl_buf_release(&b);
+	for (i = 0; i < rt->count && i < SL_METRICS_ROUTE_NONE; i++)
+		names[i] = rt->rows[i].name;
+	sl_status_metrics(ctx->priv->core->sink, names, ctx->resp);
 }
 
-int sl_ctx_commit(struct sl_ctx *ctx)
-{
-	struct sl_core *core = ctx->core;
-	unsigned int late;
-	int rc;
+const struct sl_adapter sl_health_adapter = {
+	.protocol = "sluice",
+	.malformed_status = 400,
+	.handle = health,
+};
 
-	if (core->kafka && ctx->wait.pending) {
-		late = sl_kafka_wait(core->kafka, &ctx->wait,
-				     (int)core->cfg->delivery_wait_ms,
-				     &ctx->batch);
-		if (late)
-			sl_log(SL_LOG_WARN, ctx->req->id, ctx->route,
-			       "%u record(s) unconfirmed after %u ms: spooled",
-			       late, core->cfg->delivery_wait_ms);
+const struct sl_adapter sl_metrics_adapter = {
+	.protocol = "sluice",
+	.malformed_status = 400,
+	.handle = metrics_page,
+};
+
+/* No route for the request: 404, 405 with Allow, or a CORS preflight. */
+static void no_route(struct sl_core *core, struct sl_request *req,
+		     struct sl_response *resp, int status, const char *allow,
+		     const char *origin)
+{
+	if (status == 405 && !strcmp(req->method, "OPTIONS")) {
+		if (!sl_cors_preflight(core->cfg, origin, allow,
+				       sl_request_param(req,
+						"HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
+				       resp))
+			sl_log(SL_LOG_WARN, req->id, NULL,
+			       "preflight for %.200s from origin '%.100s', which is not in http.cors_origins: no CORS headers",
+			       req->path, origin ? origin : "");
+		return;
 	}
-	if (!ctx->batch.len)
-		return 0;
-	rc = core->discard ? 0 : sl_spool_append(core->spool, ctx->batch.data,
-						    ctx->batch.len);
-	if (rc)
-		sl_log(SL_LOG_ERROR, ctx->req->id, ctx->route,
-		       "cannot store %u event(s) and %u rejection(s) in spool %s: %s",
-		       ctx->events, ctx->rejected, core->cfg->spool_dir,
-		       strerror(-rc));
-	sl_buf_reset(&ctx->batch);
-	ctx->events = ctx->rejected = 0;
-	return rc;
+	sl_log(SL_LOG_WARN, req->id, NULL, "status=%d %s %.200s", status,
+	       req->method, req->path);
+	sl_response_set(resp, status, "text/plain; charset=utf-8",
+			status == 404 ? "not found\n" : "method not allowed\n",
+			status == 404 ? 10 : 19);
+	if (allow)
+		sl_response_header(resp, "Allow", allow);
 }
 
 void sl_core_handle(struct sl_core *core, const struct sl_transport *tp,
@@ -362,10 +385,10 @@ void sl_core_handle(struct sl_core *core, const struct sl_transport *tp,
 {
 	struct sl_request req;
 	struct sl_response resp = { 0 };
-	struct sl_ctx ctx = { 0 };
+	struct sl_ctx_private priv = { .core = core };
+	struct sl_ctx ctx = { .priv = &priv };
 	const struct sl_route *route = NULL;
 	const char *allow, *origin;
-	unsigned int events;
 	int status;
 
 	if (sl_request_init(&req, tp, io)) {
@@ -377,53 +400,28 @@ void sl_core_handle(struct sl_core *core, const struct sl_transport *tp,
 		strcpy(req.id, "0000000000000000");
 	req.received_ms = sl_now_ms();
 
-	ctx.core = core;
 	ctx.cfg = core->cfg;
 	ctx.req = &req;
 	ctx.resp = &resp;
-	sl_client_ip(core->cfg, &req, ctx.ip);
-	ctx.en.received_at = req.received_ms;
-	ctx.en.ip = ctx.ip[0] ? ctx.ip : NULL;
-	ctx.en.user_agent = req.user_agent;
-	ctx.en.request_id = req.id;
-	ctx.not_tracked = core->cfg->do_not_track == SL_PRIVACY_DROP &&
-			  sl_privacy_signal(&req);
+	sl_client_ip(core->cfg, &req, priv.ip);
+	priv.en.received_at = req.received_ms;
+	priv.en.ip = priv.ip[0] ? priv.ip : NULL;
+	priv.en.user_agent = req.user_agent;
+	priv.en.request_id = req.id;
+	priv.not_tracked = core->cfg->do_not_track == SL_PRIVACY_DROP &&
+			   sl_privacy_signal(&req);
 
 	route = sl_routes_match(&core->routes, req.method, req.path, ctx.caps,
 				&ctx.ncaps, &status, &allow);
 	origin = sl_request_param(&req, "HTTP_ORIGIN");
-	if (!route && status == 405 && !strcmp(req.method, "OPTIONS")) {
-		if (!sl_cors_preflight(core->cfg, origin, allow,
-				       sl_request_param(&req,
-						"HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
-				       &resp))
-			sl_log(SL_LOG_WARN, req.id, NULL,
-			       "preflight for %.200s from origin '%.100s', which is not in http.cors_origins: no CORS headers",
-			       req.path, origin ? origin : "");
-		goto out_send;
-	}
 	if (!route) {
-		sl_log(SL_LOG_WARN, req.id, NULL, "status=%d %s %.200s", status,
-		       req.method, req.path);
-		sl_response_set(&resp, status, "text/plain; charset=utf-8",
-				status == 404 ? "not found\n" :
-				"method not allowed\n",
-				status == 404 ? 10 : 19);
-		if (allow)
-			sl_response_header(&resp, "Allow", allow);
+		no_route(core, &req, &resp, status, allow, origin);
 		goto out_send;
 	}
 	ctx.route = route->name;
-	ctx.protocol = route->protocol;
-	route->fn(&ctx);
-	events = ctx.events;
-	if (sl_ctx_commit(&ctx) && events && resp.status / 100 == 2) {
-		/* Answered as taken (beacon), but the spool refused it. */
-		sl_metrics_add(SL_M_DROPPED, events);
-		sl_log(SL_LOG_ERROR, req.id, ctx.route,
-		       "%u event(s) answered %d but lost: the spool cannot take them",
-		       events, resp.status);
-	}
+	ctx.adapter = route->adapter;
+	route->adapter->handle(&ctx);
+	sl_ctx_end(&ctx);
 	if (origin && !sl_cors_answer(core->cfg, origin, &resp))
 		sl_log(SL_LOG_INFO, req.id, ctx.route,
 		       "origin '%.100s' is not in http.cors_origins: no CORS headers",
@@ -431,11 +429,11 @@ void sl_core_handle(struct sl_core *core, const struct sl_transport *tp,
 
 out_send:
 	sl_metrics_request(route ? (unsigned int)(route - core->routes.rows) :
-			   SL_METRICS_ROUTE_NONE, resp.status);
+			   SL_METRICS_ROUTE_NONE, resp.broken ? 500 : resp.status);
 	if (sl_response_send(&resp, tp, io))
 		sl_log(SL_LOG_INFO, req.id, ctx.route,
 		       "client went away before the response was written");
-	sl_buf_release(&ctx.batch);
+	sl_batch_release(&priv.batch);
 	sl_response_release(&resp);
 	sl_request_release(&req);
 }

@@ -12,9 +12,11 @@
 #include <librdkafka/rdkafka.h>
 
 #include "enrich.h"
+#include "fault.h"
 #include "kafka.h"
 #include "log.h"
 #include "metrics.h"
+#include "spoolline.h"
 
 /* While every broker is down, let one record through per this many ms to
  * find out whether they are back; the others go straight to the spool. */
@@ -95,7 +97,7 @@ static void on_reports(struct sl_kafka *k, rd_kafka_event_t *ev)
 	const rd_kafka_message_t *m;
 	struct sl_buf spill = { 0 };
 	rd_kafka_resp_err_t last_err = RD_KAFKA_RESP_ERR_NO_ERROR;
-	unsigned int ok = 0, failed = 0;
+	unsigned int ok = 0, failed = 0, unlined = 0;
 	size_t freed = 0;
 	long reported = 0;
 	int rc = 0;
@@ -108,11 +110,12 @@ static void on_reports(struct sl_kafka *k, rd_kafka_event_t *ev)
 			continue;
 		if (m->err) {
 			last_err = m->err;
-			if (!msg->spilled) {
-				if (sl_record_to_line(&msg->rec, &spill))
-					rc = -ENOMEM;
+			if (msg->spilled)
+				;	/* its waiter spooled it */
+			else if (sl_record_to_line(&msg->rec, &spill))
+				unlined++;
+			else
 				failed++;
-			}
 			if (msg->w)
 				msg->w->failed++;
 		} else {
@@ -128,13 +131,15 @@ static void on_reports(struct sl_kafka *k, rd_kafka_event_t *ev)
 	__atomic_sub_fetch(&k->in_flight, reported, __ATOMIC_RELAXED);
 	if (ok)
 		k->down_since = 0;
-	if (spill.len && !rc)
+	if (spill.len)
 		rc = sl_spool_append(k->sp, spill.data, spill.len);
-	sl_metrics_add(SL_M_DELIVERY_ERRORS, failed);
-	if (failed && !rc)
-		k->spooled += failed;
-	else if (failed)
+	sl_metrics_add(SL_M_DELIVERY_ERRORS, failed + unlined);
+	if (rc) {
 		k->lost += failed;
+	} else {
+		k->spooled += failed;
+	}
+	k->lost += unlined;
 	pthread_cond_broadcast(&k->cond);
 	pthread_mutex_unlock(&k->lock);
 	sl_buf_release(&spill);
@@ -147,6 +152,10 @@ static void on_reports(struct sl_kafka *k, rd_kafka_event_t *ev)
 		sl_log(SL_LOG_ERROR, NULL, "kafka",
 		       "%u record(s) not delivered (%s) and not spooled: %s",
 		       failed, rd_kafka_err2str(last_err), strerror(-rc));
+	if (unlined)
+		sl_log(SL_LOG_ERROR, NULL, "kafka",
+		       "%u record(s) not delivered (%s) and lost: out of memory for their spool lines",
+		       unlined, rd_kafka_err2str(last_err));
 }
 
 static void on_event(rd_kafka_t *rk, rd_kafka_event_t *ev, void *opaque)
@@ -394,6 +403,8 @@ int sl_kafka_produce(struct sl_kafka *k, const struct sl_record *rec,
 	rd_kafka_resp_err_t err;
 	size_t i;
 
+	if (sl_fault(SL_FAULT_PRODUCE))
+		return -EIO;
 	if (!may_produce(k))
 		return -EHOSTDOWN;
 	msg = msg_new(rec);
@@ -434,12 +445,14 @@ int sl_kafka_produce(struct sl_kafka *k, const struct sl_record *rec,
 }
 
 unsigned int sl_kafka_wait(struct sl_kafka *k, struct sl_kafka_wait *w,
-			   int timeout_ms, struct sl_buf *spill)
+			   int timeout_ms, struct sl_buf *spill,
+			   unsigned int *kept)
 {
 	struct timespec deadline;
 	struct sl_kafka_msg *msg;
 	unsigned int n = 0;
 
+	*kept = 0;
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += timeout_ms / 1000;
 	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
@@ -452,10 +465,15 @@ unsigned int sl_kafka_wait(struct sl_kafka *k, struct sl_kafka_wait *w,
 	       pthread_cond_timedwait(&k->cond, &k->lock, &deadline) != ETIMEDOUT)
 		;
 	while ((msg = w->pending)) {
-		sl_record_to_line(&msg->rec, spill);
-		msg->spilled = 1;
+		/* Without its line, the record stays librdkafka's: its report
+		 * spools it if it fails. */
+		if (sl_record_to_line(&msg->rec, spill)) {
+			(*kept)++;
+		} else {
+			msg->spilled = 1;
+			n++;
+		}
 		unlink_msg(msg);
-		n++;
 	}
 	pthread_mutex_unlock(&k->lock);
 	return n;

@@ -53,16 +53,20 @@ int sl_kafka_check_config(const struct sl_config *cfg, char *err,
  * spools it itself.
  */
 int sl_kafka_produce(struct sl_kafka *k, const struct sl_record *rec,
-		     struct sl_kafka_wait *w);
+		     struct sl_kafka_wait *w)
+	__attribute__((warn_unused_result));
 
 /*
  * Wait until every record of w is reported or timeout_ms passes. Lines of
  * records still unreported at the deadline are appended to spill (to be
- * spooled by the caller); their later reports then only free them.
- * Returns the number spilled.
+ * spooled by the caller); their later reports then only free them. A
+ * record whose line cannot be written (out of memory) is counted in
+ * *kept and left to librdkafka: its report spools it if it fails.
+ * Either way w is empty afterwards. Returns the number spilled.
  */
 unsigned int sl_kafka_wait(struct sl_kafka *k, struct sl_kafka_wait *w,
-			   int timeout_ms, struct sl_buf *spill);
+			   int timeout_ms, struct sl_buf *spill,
+			   unsigned int *kept);
 
 /* Records whose delivery failed and that the spool would not take either
  * (each was logged at error level). */

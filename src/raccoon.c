@@ -282,12 +282,21 @@ static void answer(struct sl_ctx *ctx, const struct rc_request *rq,
 	sl_buf_release(&entry);
 }
 
-/* Refuse the request: log, bad-events record, ERROR response. */
-static void refuse(struct sl_ctx *ctx, const struct rc_request *rq, int http,
-		   int code, bool with_body, const char *reason)
+/* An ERROR SendEventResponse: INTERNAL_ERROR for the server's failures,
+ * BAD_REQUEST for the client's. ctx->state is the request. */
+static void answer_error(struct sl_ctx *ctx, int status, const char *reason)
 {
-	sl_ctx_reject(ctx, http, NULL, with_body, "%s", reason);
-	answer(ctx, rq, http, RC_ERROR, code, reason);
+	const struct rc_request none = { 0 };
+	const struct rc_request *rq = ctx->state ? ctx->state : &none;
+
+	answer(ctx, rq, status, RC_ERROR,
+	       status >= 500 ? RC_INTERNAL : RC_BAD_REQUEST, reason);
+}
+
+static void refuse(struct sl_ctx *ctx, int http, bool with_body,
+		   const char *reason)
+{
+	sl_ctx_refuse(ctx, http, NULL, with_body, "%s", reason);
 }
 
 /* Identity headers: "X-User-ID" and the optional group header. */
@@ -311,7 +320,8 @@ static void identity(struct sl_ctx *ctx, struct sl_event *ev)
 	}
 }
 
-/* One record per event; false when the batch could not be made. */
+/* One record per event; false when the batch could not be made (the
+ * core then answers). */
 static bool add_events(struct sl_ctx *ctx, const struct rc_request *rq)
 {
 	size_t i;
@@ -345,6 +355,7 @@ static bool add_events(struct sl_ctx *ctx, const struct rc_request *rq)
 								      rq->req_guid))) {
 				cJSON_Delete(data);
 				sl_buf_release(&b64);
+				sl_ctx_fail(ctx, "out of memory for an event's data");
 				return false;
 			}
 			ev.data = data;
@@ -361,54 +372,38 @@ static bool add_events(struct sl_ctx *ctx, const struct rc_request *rq)
 	return true;
 }
 
-void sl_raccoon_events(struct sl_ctx *ctx)
+static void events(struct sl_ctx *ctx)
 {
 	struct rc_request rq = { 0 };
 	const struct sl_request *req = ctx->req;
-	char mt[64], reason[300];
-	const char *why;
+	char mt[64];
 	size_t i;
 	int rc;
 
+	ctx->state = &rq;
 	media_type(req->content_type, mt, sizeof(mt));
 	if (!strcmp(mt, "application/proto") ||
 	    !strcmp(mt, "application/protobuf") ||
 	    !strcmp(mt, "application/x-protobuf")) {
 		rq.proto = true;
 	} else if (strcmp(mt, "application/json")) {
-		snprintf(reason, sizeof(reason),
-			 "unsupported Content-Type '%.60s': use application/json or application/proto",
-			 req->content_type ? req->content_type : "");
-		refuse(ctx, &rq, 400, RC_BAD_REQUEST, false, reason);
+		sl_ctx_refuse(ctx, 400, NULL, false,
+			      "unsupported Content-Type '%.60s': use application/json or application/proto",
+			      req->content_type ? req->content_type : "");
 		goto out;
 	}
-	if (sl_ctx_spool_full(ctx)) {
-		sl_log(SL_LOG_WARN, req->id, ctx->route,
-		       "status=503 spool %s is over its high watermark",
-		       ctx->cfg->spool_dir);
-		answer(ctx, &rq, 503, RC_ERROR, RC_INTERNAL,
-		       "collector is busy, retry later");
-		sl_response_header(ctx->resp, "Retry-After", "30");
+	if (sl_ctx_busy(ctx) || !sl_ctx_read_body(ctx, NULL))
 		goto out;
-	}
-	rc = sl_ctx_read_body(ctx, &why);
-	if (rc) {
-		refuse(ctx, &rq, rc, RC_BAD_REQUEST, rc == 400, why);
-		goto out;
-	}
 	rc = rq.proto ? decode_pb(&rq, (const unsigned char *)req->body.data,
 				  req->body.len, ctx->cfg->max_events) :
 	     decode_json(&rq, req->body.data ? req->body.data : "",
 			 req->body.len, ctx->cfg->max_events);
-	if (rc == -E2BIG) {
-		snprintf(reason, sizeof(reason),
-			 "more events than http.max_events (%u)",
-			 ctx->cfg->max_events);
-		refuse(ctx, &rq, 413, RC_BAD_REQUEST, true, reason);
+	/* The decoders stop at the first event past the limit. */
+	if (rc == -E2BIG &&
+	    !sl_ctx_events_fit(ctx, (size_t)ctx->cfg->max_events + 1, NULL))
 		goto out;
-	}
 	if (rc == -ENOMEM) {
-		answer(ctx, &rq, 500, RC_ERROR, RC_INTERNAL, "out of memory");
+		sl_ctx_fail(ctx, "out of memory decoding the events");
 		goto out;
 	}
 	for (i = 0; !rc && i < rq.nevents; i++)
@@ -421,21 +416,20 @@ void sl_raccoon_events(struct sl_ctx *ctx)
 		rc = (snprintf(rq.reason, sizeof(rq.reason), "no events"),
 		      -EINVAL);
 	if (rc) {
-		refuse(ctx, &rq, 400, RC_BAD_REQUEST, true, rq.reason);
+		refuse(ctx, 400, true, rq.reason);
 		goto out;
 	}
-	if (!add_events(ctx, &rq)) {
-		sl_buf_reset(&ctx->batch);
-		ctx->events = 0;
-		rc = -ENOMEM;
-	}
-	if (rc || sl_ctx_commit(ctx)) {
-		answer(ctx, &rq, 503, RC_ERROR, RC_INTERNAL,
-		       "events could not be stored, retry later");
-		sl_response_header(ctx->resp, "Retry-After", "30");
-		goto out;
-	}
-	answer(ctx, &rq, 200, RC_SUCCESS, RC_OK, NULL);
+	if (add_events(ctx, &rq))
+		answer(ctx, &rq, 200, RC_SUCCESS, RC_OK, NULL);
 out:
+	sl_ctx_end(ctx);	/* its answer_error reads rq */
+	ctx->state = NULL;
 	request_release(&rq);
 }
+
+const struct sl_adapter sl_raccoon_adapter = {
+	.protocol = "raccoon",
+	.malformed_status = 400,
+	.handle = events,
+	.answer_error = answer_error,
+};

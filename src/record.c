@@ -82,7 +82,7 @@ static int put_number(struct sl_buf *b, double d)
 
 	if (!isfinite(d))
 		return sl_buf_puts(b, "null");	/* refused at parse time */
-	if (d == trunc(d) && fabs(d) < 9007199254740992.0)	/* 2^53 */
+	if (d == trunc(d) && fabs(d) < SL_JSON_MAX_INT)
 		return sl_buf_put_i64(b, (int64_t)d);
 	/* The shortest of 15 or 17 digits that reads back as d. */
 	snprintf(text, sizeof(text), "%1.15g", d);
@@ -271,127 +271,6 @@ int sl_record_encode_bad(struct sl_record *rec, const struct sl_rejection *rj,
 	if (rc)
 		sl_record_release(rec);
 	return rc;
-}
-
-int sl_record_to_line(const struct sl_record *rec, struct sl_buf *line)
-{
-	size_t i;
-	int rc;
-
-	rc = sl_buf_puts(line, "{\"topic\":");
-	if (!rc)
-		rc = sl_buf_json_str(line, rec->topic, strlen(rec->topic));
-	if (!rc)
-		rc = sl_buf_puts(line, ",\"key\":");
-	if (!rc)
-		rc = rec->key ? sl_buf_json_str(line, rec->key, strlen(rec->key)) :
-		     sl_buf_puts(line, "null");
-	if (!rc)
-		rc = sl_buf_puts(line, ",\"headers\":{");
-	for (i = 0; i < rec->nheaders && !rc; i++) {
-		if (i)
-			rc = sl_buf_puts(line, ",");
-		if (!rc)
-			rc = sl_json_put_text(line, rec->headers[i].name,
-					      rec->headers[i].value,
-					      strlen(rec->headers[i].value));
-	}
-	if (!rc)
-		rc = sl_buf_puts(line, "},");
-	if (!rc)
-		rc = sl_json_put_text(line, "value", rec->value.data,
-				      rec->value.len);
-	if (!rc)
-		rc = sl_buf_puts(line, "}\n");
-	return rc;
-}
-
-/* Kafka's legal topic names: 1..249 of [A-Za-z0-9._-], not "." or "..". */
-static bool topic_is_legal(const char *t)
-{
-	size_t n = strspn(t, "abcdefghijklmnopqrstuvwxyz"
-			     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
-
-	return n && n <= SL_TOPIC_MAX && !t[n] && strcmp(t, ".") &&
-	       strcmp(t, "..");
-}
-
-/* A header name as Sluice writes them: [a-z0-9_], nothing to escape. */
-static bool header_name_is_plain(const char *s)
-{
-	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_");
-
-	return n && !s[n];
-}
-
-static bool ends_b64(const char *s)
-{
-	size_t n = strlen(s);
-
-	return n > 4 && !strcmp(s + n - 4, "_b64");
-}
-
-/* A header written as "name_b64": decode it in place, in the tree. */
-static int decode_b64_header(cJSON *h)
-{
-	struct sl_buf raw = { 0 };
-	size_t n = strlen(h->string) - 4;
-	int rc = sl_base64_decode(h->valuestring, strlen(h->valuestring), &raw);
-
-	if (!rc && raw.len && memchr(raw.data, '\0', raw.len))
-		rc = -EINVAL;	/* header values are C strings */
-	if (!rc) {
-		/* Decoded is shorter than its base64: it fits. */
-		if (raw.len)
-			memcpy(h->valuestring, raw.data, raw.len);
-		h->valuestring[raw.len] = '\0';
-		h->string[n] = '\0';
-	}
-	sl_buf_release(&raw);
-	return rc;
-}
-
-int sl_record_from_line(const char *line, size_t len, cJSON **tree,
-			struct sl_record *rec)
-{
-	const cJSON *topic, *key, *headers, *value;
-	cJSON *h;
-
-	memset(rec, 0, sizeof(*rec));
-	*tree = cJSON_ParseWithLength(line, len);
-	if (!*tree)
-		return -EINVAL;
-	topic = cJSON_GetObjectItemCaseSensitive(*tree, "topic");
-	key = cJSON_GetObjectItemCaseSensitive(*tree, "key");
-	headers = cJSON_GetObjectItemCaseSensitive(*tree, "headers");
-	if (!cJSON_IsString(topic) || !topic_is_legal(topic->valuestring) ||
-	    (key && !cJSON_IsString(key) && !cJSON_IsNull(key)) ||
-	    (headers && !cJSON_IsObject(headers)))
-		return -EINVAL;
-	rec->topic = topic->valuestring;
-	rec->key = cJSON_IsString(key) ? key->valuestring : NULL;
-	cJSON_ArrayForEach(h, headers) {
-		if (!cJSON_IsString(h) || rec->nheaders == SL_MAX_HEADERS ||
-		    !header_name_is_plain(h->string))
-			return -EINVAL;
-		/* "x_b64" is x in base64. No name of Sluice's own ends in
-		 * _b64, so "x_b64_b64" is not a line Sluice wrote: x_b64
-		 * could not be written back without turning into x. */
-		if (ends_b64(h->string) &&
-		    (decode_b64_header(h) || ends_b64(h->string)))
-			return -EINVAL;
-		rec->headers[rec->nheaders].name = h->string;
-		rec->headers[rec->nheaders].value = h->valuestring;
-		rec->nheaders++;
-	}
-	if ((value = cJSON_GetObjectItemCaseSensitive(*tree, "value")) &&
-	    cJSON_IsString(value))
-		return sl_buf_puts(&rec->value, value->valuestring);
-	if ((value = cJSON_GetObjectItemCaseSensitive(*tree, "value_b64")) &&
-	    cJSON_IsString(value))
-		return sl_base64_decode(value->valuestring,
-					strlen(value->valuestring), &rec->value);
-	return -EINVAL;
 }
 
 void sl_topic_from_pattern(const char *pattern, const char *type,

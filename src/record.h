@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "buf.h"
+#include "validate.h"
 
 #define SL_MAX_HEADERS 12
 
@@ -100,25 +101,6 @@ struct sl_rejection {
  */
 int sl_record_encode_bad(struct sl_record *rec, const struct sl_rejection *rj,
 			 const struct sl_enrichment *en, const char *bad_topic);
-
-/*
- * Append rec as one spool line (the README's "Spool"):
- * {"topic":…,"key":…|null,"headers":{…},"value":"…"}\n
- * Returns 0 or -ENOMEM.
- */
-int sl_record_to_line(const struct sl_record *rec, struct sl_buf *line);
-
-/*
- * The inverse, for the relay: decode the spool line of len bytes (no
- * newline needed) into rec. Its strings point into *tree, which the
- * caller frees with cJSON_Delete() after sl_record_release(), even on
- * failure. Returns 0, -EINVAL for a line that is not a record, -ENOMEM.
- */
-int sl_record_from_line(const char *line, size_t len, cJSON **tree,
-			struct sl_record *rec);
-
-/* Longest legal Kafka topic name. */
-#define SL_TOPIC_MAX 249
 
 /*
  * The topic for an event of type type under pattern (one %s, checked by

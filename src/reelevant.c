@@ -17,7 +17,6 @@
 
 #include "adapter.h"
 #include "log.h"
-#include "metrics.h"
 #include "validate.h"
 
 /* User agents of crawlers and tools, matched case-insensitively. */
@@ -38,23 +37,17 @@ static bool is_bot(const char *ua)
 	return false;
 }
 
-static void refuse(struct sl_ctx *ctx, int status, const char *source,
-		   bool with_body, const char *reason)
+/* Reelevant's answers carry no body. */
+static void answer_error(struct sl_ctx *ctx, int status, const char *reason)
 {
-	sl_ctx_reject(ctx, status, source, with_body, "%s", reason);
+	(void)reason;
 	sl_response_set(ctx->resp, status, NULL, NULL, 0);
 }
 
-static bool datasource_id_is_valid(const char *s, size_t len)
+static void refuse(struct sl_ctx *ctx, int status, const char *source,
+		   bool with_body, const char *reason)
 {
-	size_t i;
-
-	if (len == 0 || len > 128)
-		return false;
-	for (i = 0; i < len; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_')
-			return false;
-	return true;
+	sl_ctx_refuse(ctx, status, source, with_body, "%s", reason);
 }
 
 /* Drop labels whose type breaks the schema; returns how many. */
@@ -91,48 +84,34 @@ static int clean_labels(struct sl_ctx *ctx, cJSON *data)
 	return dropped;
 }
 
-void sl_reelevant_collect(struct sl_ctx *ctx)
+static void collect(struct sl_ctx *ctx)
 {
-	char source[129], reason[200];
-	const struct sl_named *ds;
+	char source[SL_MAX_SECTION_ID + 1];
+	const struct sl_section *ds;
 	const cJSON *v, *url_item, *ts;
 	cJSON *root = NULL, *data, *meta = NULL;
 	const char *why, *name, *event_id, *key, *s, *ua;
 	struct sl_event ev = { .protocol = "reelevant" };
-	int status, dropped;
+	int dropped;
 	bool bot;
 
-	if (ctx->ncaps != 1 ||
-	    !datasource_id_is_valid(ctx->caps[0].start, ctx->caps[0].len)) {
+	if (!sl_ctx_capture(ctx, 0, source, sizeof(source)) ||
+	    !sl_section_id_is_valid(SL_SECTION_DATASOURCE, source,
+				    strlen(source))) {
 		refuse(ctx, 400, NULL, false, "datasource id is malformed");
 		return;
 	}
-	memcpy(source, ctx->caps[0].start, ctx->caps[0].len);
-	source[ctx->caps[0].len] = '\0';
-	for (ds = ctx->cfg->datasources; ds; ds = ds->next)
-		if (!strcmp(ds->id, source))
-			break;
+	ds = sl_config_section(ctx->cfg, SL_SECTION_DATASOURCE, source,
+			       strlen(source));
 	if (!ds) {
-		snprintf(reason, sizeof(reason),
-			 "datasource '%s' is not configured", source);
-		refuse(ctx, 404, NULL, false, reason);
+		sl_ctx_refuse(ctx, 404, NULL, false,
+			      "datasource '%s' is not configured", source);
 		return;
 	}
-	if (sl_ctx_spool_full(ctx)) {
-		/* Reelevant's clients expect no refusal: keep 200, say so. */
-		sl_log(SL_LOG_ERROR, ctx->req->id, ctx->route,
-		       "event dropped: spool %s is over its high watermark",
-		       ctx->cfg->spool_dir);
-		sl_metrics_add(SL_M_DROPPED, 1);
-		sl_response_set(ctx->resp, 200, NULL, NULL, 0);
+	/* Reelevant's clients expect no refusal for back-pressure. */
+	sl_response_set(ctx->resp, 200, NULL, NULL, 0);
+	if (sl_ctx_busy(ctx) || !sl_ctx_read_body(ctx, source))
 		return;
-	}
-	status = sl_ctx_read_body(ctx, &why);
-	if (status) {
-		refuse(ctx, status == 413 || status == 411 ? status : 400,
-		       source, status == 400, why);
-		return;
-	}
 	root = sl_json_parse(ctx->req->body.data ? ctx->req->body.data : "",
 			     ctx->req->body.len, &why);
 	if (!root || !cJSON_IsObject(root)) {
@@ -188,7 +167,7 @@ void sl_reelevant_collect(struct sl_ctx *ctx)
 	meta = cJSON_CreateObject();
 	if (!meta || !cJSON_AddBoolToObject(meta, "bot", bot) ||
 	    !cJSON_AddNumberToObject(meta, "dropped_labels", dropped)) {
-		sl_response_set(ctx->resp, 500, NULL, NULL, 0);
+		sl_ctx_fail(ctx, "out of memory for the event's meta");
 		goto out;
 	}
 	ev.source = source;
@@ -201,12 +180,21 @@ void sl_reelevant_collect(struct sl_ctx *ctx)
 		ev.ids[SL_ID_DEVICE] = s;
 	if (!sl_json_get_string(root, "clientId", false, SL_MAX_ID_LEN, &s))
 		ev.ids[SL_ID_USER] = s;
-	/* A failure to store is logged where it happens and counted as a
-	 * drop; the client still gets its 200, as for the watermark above. */
-	if (!sl_ctx_add_event(ctx, &ev) && sl_ctx_commit(ctx))
-		sl_metrics_add(SL_M_DROPPED, 1);
+	/* A failure to store is the core's to log and count as a drop; the
+	 * client still gets its answer, as for the watermark above. */
 	sl_response_set(ctx->resp, bot ? 202 : 200, NULL, NULL, 0);
+	if (sl_ctx_add_event(ctx, &ev))
+		goto out;
 out:
 	cJSON_Delete(meta);
 	cJSON_Delete(root);
 }
+
+/* Malformed requests are refused, back-pressure never is (always_200). */
+const struct sl_adapter sl_reelevant_adapter = {
+	.protocol = "reelevant",
+	.always_200 = true,
+	.malformed_status = 400,
+	.handle = collect,
+	.answer_error = answer_error,
+};

@@ -16,12 +16,14 @@
 #include <cjson/cJSON.h>
 
 #include "codec.h"
+#include "fault.h"
 #include "kafka.h"
 #include "log.h"
 #include "metrics.h"
 #include "record.h"
 #include "relay.h"
 #include "spool.h"
+#include "spoolline.h"
 
 struct relay {
 	const struct sl_config *cfg;
@@ -111,13 +113,26 @@ static void put_aside(struct relay *r, const char *path, const char *name,
 	       n, path);
 }
 
+/* Keep a line Kafka did not take, for the spool. Returns 0 or -ENOMEM
+ * (spill as it was). */
+static int keep_line(struct sl_buf *spill, const char *line, size_t len)
+{
+	size_t mark = spill->len;
+
+	if (!sl_fault(SL_FAULT_RELAY_SPILL) && !sl_buf_append(spill, line, len) &&
+	    !sl_buf_append(spill, "\n", 1))
+		return 0;
+	spill->len = mark;
+	return -ENOMEM;
+}
+
 /* Produce every line of a claimed file; delete it when all is safe. */
 static void ship(struct relay *r, const char *path, const char *name)
 {
 	struct sl_kafka_wait w = { 0 };
 	struct sl_buf data = { 0 }, spill = { 0 }, bad = { 0 };
 	unsigned long lost = sl_kafka_lost(r->k);
-	unsigned int unparsed = 0, produced = 0, spilled;
+	unsigned int unparsed = 0, produced = 0, spilled, kept, unkept = 0;
 	bool bad_whole = true;	/* bad holds every unparsed line */
 	char *p, *end, *nl;
 	int rc;
@@ -150,34 +165,33 @@ static void ship(struct relay *r, const char *path, const char *name)
 			while ((rc = sl_kafka_produce(r->k, &rec, &w)) ==
 			       -ENOBUFS)
 				usleep(10000);	/* queue full: let it drain */
-			if (rc) {
-				/* Not queued: keep it in the spool. */
-				sl_buf_append(&spill, p, (size_t)(nl - p));
-				sl_buf_append(&spill, "\n", 1);
-			} else {
+			if (rc && keep_line(&spill, p, (size_t)(nl - p)))
+				unkept++;	/* neither queued nor kept */
+			else if (!rc)
 				produced++;
-			}
 		}
 		sl_record_release(&rec);
 		cJSON_Delete(tree);
 	}
 	spilled = sl_kafka_wait(r->k, &w, (int)r->cfg->kafka_message_timeout_ms +
-				5000, &spill);
-	if (spill.len && sl_spool_append(r->sp, spill.data, spill.len)) {
+				5000, &spill, &kept);
+	rc = spill.len ? sl_spool_append(r->sp, spill.data, spill.len) : 0;
+	if (rc)
 		sl_log(SL_LOG_ERROR, NULL, "relay",
-		       "cannot put %u unshipped record(s) of %s back in the spool",
-		       spilled, path);
-		r->status = 1;
-		lost++;		/* keep the file */
-	}
+		       "cannot put %u unshipped record(s) of %s back in the spool: %s",
+		       spilled, path, strerror(-rc));
 	r->records += w.delivered;
 	sl_metrics_add(SL_M_RELAYED, w.delivered);
 	r->respooled += w.failed + spilled;
 	r->unparsed += unparsed;
-	if (sl_kafka_lost(r->k) != lost) {
+	lost = sl_kafka_lost(r->k) - lost;
+	if (rc || lost || unkept || kept) {
+		/* The file still holds them: ship it again next time (a
+		 * later relay takes the claim back once this one is gone). */
 		r->status = 1;
-		sl_log(SL_LOG_ERROR, NULL, "relay", "keeping %s: some records could be neither shipped nor spooled",
-		       path);
+		sl_log(SL_LOG_ERROR, NULL, "relay",
+		       "keeping %s: not every record is in Kafka or back in the spool (%lu failed and not spooled, %u not produced and out of memory to keep, %u unconfirmed and out of memory for their lines)",
+		       path, lost, unkept, kept);
 	} else if (unparsed) {
 		r->status = 1;
 		put_aside(r, path, name, bad_whole ? &bad : NULL, unparsed);

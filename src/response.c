@@ -27,30 +27,36 @@ const char *sl_status_text(int status)
 	}
 }
 
-int sl_response_set(struct sl_response *resp, int status,
-		    const char *content_type, const void *body, size_t len)
+void sl_response_set(struct sl_response *resp, int status,
+		     const char *content_type, const void *body, size_t len)
 {
 	resp->status = status;
 	resp->content_type = content_type;
 	sl_buf_reset(&resp->body);
-	return sl_buf_append(&resp->body, body, len);
+	if (sl_buf_append(&resp->body, body, len))
+		resp->broken = true;
 }
 
-int sl_response_header(struct sl_response *resp, const char *name,
-		       const char *value)
+void sl_response_header(struct sl_response *resp, const char *name,
+			const char *value)
 {
-	if (strpbrk(name, "\r\n") || strpbrk(value, "\r\n"))
-		return -EINVAL;
-	return sl_buf_cat(&resp->headers, name, ": ", value, "\r\n",
-			  (char *)NULL);
+	if (strpbrk(name, "\r\n") || strpbrk(value, "\r\n") ||
+	    sl_buf_cat(&resp->headers, name, ": ", value, "\r\n",
+		       (char *)NULL))
+		resp->broken = true;
 }
 
 int sl_response_send(const struct sl_response *resp,
 		     const struct sl_transport *tp, void *io)
 {
+	static const char broken[] =
+		"Status: 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n";
 	struct sl_buf head = { 0 };
 	int status = resp->status ? resp->status : 500;
 	int rc;
+
+	if (resp->broken)
+		return tp->write(io, broken, sizeof(broken) - 1) ? -EIO : 0;
 
 	rc = sl_buf_puts(&head, "Status: ");
 	if (!rc)

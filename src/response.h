@@ -2,29 +2,42 @@
 #ifndef SL_RESPONSE_H
 #define SL_RESPONSE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "buf.h"
 #include "request.h"
+
+/* Seconds a client is asked to wait before retrying a 503 (Retry-After),
+ * the same for every format and entry. */
+#define SL_RETRY_AFTER "30"
 
 struct sl_response {
 	int status;			/* HTTP status, 0 until set */
 	const char *content_type;	/* static string or NULL (no body) */
 	struct sl_buf headers;		/* extra "Name: value\r\n" lines */
 	struct sl_buf body;
+	bool broken;			/* a set or header failed: send 500 */
 };
 
-/* Set status, content type (static, may be NULL) and body (copied). */
-int sl_response_set(struct sl_response *resp, int status,
-		    const char *content_type, const void *body, size_t len);
+/*
+ * Set status, content type (static, may be NULL) and body (copied).
+ * Cannot fail as far as the caller is concerned: when the copy cannot be
+ * made, the response is marked broken and sl_response_send() answers 500
+ * with no body instead. Headers added so far are kept.
+ */
+void sl_response_set(struct sl_response *resp, int status,
+		     const char *content_type, const void *body, size_t len);
 
-/* Add one header line; name and value must not hold CR or LF. */
-int sl_response_header(struct sl_response *resp, const char *name,
-		       const char *value);
+/* Add one header line. A name or value holding CR or LF (never sent: it
+ * would split the header), or no memory, marks the response broken. */
+void sl_response_header(struct sl_response *resp, const char *name,
+			const char *value);
 
 /*
  * Write the response as a CGI response (Status line, headers, blank line,
- * body) through the transport. Returns 0 or -EIO.
+ * body) through the transport; a broken one as 500 with no headers or
+ * body. Returns 0 or -EIO.
  */
 int sl_response_send(const struct sl_response *resp,
 		     const struct sl_transport *tp, void *io);

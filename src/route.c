@@ -12,23 +12,21 @@ int sl_routes_build(struct sl_routes *rt, const struct sl_config *cfg)
 {
 	const struct sl_route rows[] = {
 		/* Before the generic two-segment tracardi route. */
-		{ "reelevant", "reelevant", "POST", cfg->route_reelevant,
-		  sl_reelevant_collect },
-		{ "beacon.event", "beacon", "POST", cfg->route_beacon_event,
-		  sl_beacon_event },
-		{ "beacon.pixel", "beacon", "GET", cfg->route_beacon_pixel,
-		  sl_beacon_pixel },
-		{ "clickstream", "clickstream", "POST", cfg->route_clickstream,
-		  sl_clickstream_collect },
-		{ "health", "sluice", "GET", cfg->route_health, sl_health },
-		{ "metrics", "sluice", "GET", cfg->route_metrics,
-		  sl_metrics_page },
-		{ "raccoon", "raccoon", "POST", cfg->route_raccoon,
-		  sl_raccoon_events },
-		{ "tracardi.track", "tracardi", "POST",
-		  cfg->route_tracardi_track, sl_tracardi_track },
-		{ "tracardi.collect", "tracardi", "POST",
-		  cfg->route_tracardi_collect, sl_tracardi_collect },
+		{ "reelevant", "POST", cfg->route_reelevant,
+		  &sl_reelevant_adapter },
+		{ "beacon.event", "POST", cfg->route_beacon_event,
+		  &sl_beacon_event_adapter },
+		{ "beacon.pixel", "GET", cfg->route_beacon_pixel,
+		  &sl_beacon_pixel_adapter },
+		{ "clickstream", "POST", cfg->route_clickstream,
+		  &sl_clickstream_adapter },
+		{ "health", "GET", cfg->route_health, &sl_health_adapter },
+		{ "metrics", "GET", cfg->route_metrics, &sl_metrics_adapter },
+		{ "raccoon", "POST", cfg->route_raccoon, &sl_raccoon_adapter },
+		{ "tracardi.track", "POST", cfg->route_tracardi_track,
+		  &sl_tracardi_track_adapter },
+		{ "tracardi.collect", "POST", cfg->route_tracardi_collect,
+		  &sl_tracardi_collect_adapter },
 	};
 
 	rt->rows = malloc(sizeof(rows));

@@ -10,10 +10,9 @@
 /* One row of the table. */
 struct sl_route {
 	const char *name;	/* for logs: "beacon.pixel" */
-	const char *protocol;	/* adapter name, for records */
 	const char *method;	/* "GET", "POST" */
 	const char *pattern;	/* "/collect" or "/collect/{id}/rlvt" */
-	sl_adapter_fn fn;
+	const struct sl_adapter *adapter;
 };
 
 /* The table, in match order: the first row whose pattern and method

@@ -75,7 +75,7 @@ static int check_config(const char *path)
 {
 	struct sl_config *cfg;
 	char err[512];
-	const struct sl_app *app;
+	const struct sl_section *app;
 	int apps = 0;
 
 	path = config_path(path);
@@ -89,7 +89,7 @@ static int check_config(const char *path)
 		sl_config_destroy(cfg);
 		return 1;
 	}
-	for (app = cfg->apps; app; app = app->next)
+	for (app = cfg->sections[SL_SECTION_APP]; app; app = app->next)
 		apps++;
 	printf("%s: ok (spool %s, %s, %d app(s))\n", path, cfg->spool_dir,
 	       cfg->kafka_brokers && *cfg->kafka_brokers ?

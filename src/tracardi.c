@@ -17,6 +17,7 @@
 
 #include "adapter.h"
 #include "codec.h"
+#include "enrich.h"
 #include "log.h"
 #include "validate.h"
 
@@ -27,7 +28,7 @@ static void detail(struct sl_ctx *ctx, int status, const char *reason)
 
 	if (sl_buf_puts(&b, "{\"detail\":") ||
 	    sl_buf_json_str(&b, reason, strlen(reason)) || sl_buf_puts(&b, "}"))
-		sl_response_set(ctx->resp, 500, NULL, NULL, 0);
+		ctx->resp->broken = true;
 	else
 		sl_response_set(ctx->resp, status, "application/json", b.data,
 				b.len);
@@ -37,65 +38,47 @@ static void detail(struct sl_ctx *ctx, int status, const char *reason)
 static void refuse(struct sl_ctx *ctx, int status, const char *source,
 		   bool with_body, const char *reason)
 {
-	sl_ctx_reject(ctx, status, source, with_body, "%s", reason);
-	detail(ctx, status, reason);
+	sl_ctx_refuse(ctx, status, source, with_body, "%s", reason);
 }
 
 /* Common start: spool room and the body as JSON. NULL after answering. */
-static cJSON *begin(struct sl_ctx *ctx)
+static cJSON *begin(struct sl_ctx *ctx, const char *source)
 {
 	const char *why;
 	cJSON *root;
-	int status;
 
-	if (sl_ctx_spool_full(ctx)) {
-		sl_log(SL_LOG_WARN, ctx->req->id, ctx->route,
-		       "status=503 spool %s is over its high watermark",
-		       ctx->cfg->spool_dir);
-		detail(ctx, 503, "collector is busy, retry later");
-		sl_response_header(ctx->resp, "Retry-After", "30");
+	if (sl_ctx_busy(ctx) || !sl_ctx_read_body(ctx, source))
 		return NULL;
-	}
-	status = sl_ctx_read_body(ctx, &why);
-	if (status) {
-		refuse(ctx, status == 400 ? 422 : status, NULL, status == 400, why);
-		return NULL;
-	}
 	root = sl_json_parse(ctx->req->body.data ? ctx->req->body.data : "",
 			     ctx->req->body.len, &why);
 	if (!root)
-		refuse(ctx, 422, NULL, true, why);
+		refuse(ctx, 422, source, true, why);
 	return root;
 }
 
-/* 401 unless id names a [source ID] section. */
-static bool source_allowed(struct sl_ctx *ctx, const char *id,
-			   const struct sl_named **src)
+/* 401 unless id (len bytes) names a [source ID] section. */
+static const struct sl_section *source_allowed(struct sl_ctx *ctx,
+					       const char *id, size_t len)
 {
-	char reason[200];
+	const struct sl_section *src;
 
-	for (*src = ctx->cfg->sources; *src; *src = (*src)->next)
-		if (!strcmp((*src)->id, id))
-			return true;
-	snprintf(reason, sizeof(reason), "source '%.100s' is not allowed", id);
-	refuse(ctx, 401, NULL, false, reason);
-	return false;
+	src = sl_config_section(ctx->cfg, SL_SECTION_SOURCE, id, len);
+	if (!src)
+		sl_ctx_refuse(ctx, 401, NULL, false,
+			      "source '%.*s' is not allowed",
+			      (int)(len > 100 ? 100 : len), id);
+	return src;
 }
 
-/* Store the batch and answer {"profile":{"id":…}}. */
+/* Answer {"profile":{"id":…}}; the core stores the batch. */
 static void finish(struct sl_ctx *ctx, const char *profile)
 {
 	struct sl_buf b = { 0 };
 
-	if (sl_ctx_commit(ctx)) {
-		detail(ctx, 503, "events could not be stored, retry later");
-		sl_response_header(ctx->resp, "Retry-After", "30");
-		return;
-	}
 	if (sl_buf_puts(&b, "{\"profile\":{\"id\":") ||
 	    (profile ? sl_buf_json_str(&b, profile, strlen(profile)) :
 	     sl_buf_puts(&b, "null")) || sl_buf_puts(&b, "}}"))
-		sl_response_set(ctx->resp, 500, NULL, NULL, 0);
+		sl_ctx_fail(ctx, "out of memory for the answer");
 	else
 		sl_response_set(ctx->resp, 200, "application/json", b.data,
 				b.len);
@@ -115,11 +98,11 @@ static int object_id(const cJSON *root, const char *name, const char **id)
 	return sl_json_get_string(obj, "id", true, SL_MAX_ID_LEN, id);
 }
 
-void sl_tracardi_track(struct sl_ctx *ctx)
+static void track(struct sl_ctx *ctx)
 {
 	const cJSON *events, *item, *member;
 	cJSON *root, *meta = NULL;
-	const struct sl_named *src;
+	const struct sl_section *src;
 	const char *source, *session, *profile, *type;
 	char session_buf[37], profile_buf[37], reason[200];
 	struct sl_buf v = { 0 };
@@ -130,7 +113,7 @@ void sl_tracardi_track(struct sl_ctx *ctx)
 	};
 	size_t i;
 
-	root = begin(ctx);
+	root = begin(ctx, NULL);
 	if (!root)
 		return;
 	if (!cJSON_IsObject(root)) {
@@ -144,7 +127,8 @@ void sl_tracardi_track(struct sl_ctx *ctx)
 		       "source.id must be a non-empty string");
 		goto out;
 	}
-	if (!source_allowed(ctx, source, &src))
+	src = source_allowed(ctx, source, strlen(source));
+	if (!src)
 		goto out;
 	rc = object_id(root, "session", &session);
 	if (rc == -EINVAL) {
@@ -173,13 +157,9 @@ void sl_tracardi_track(struct sl_ctx *ctx)
 		       "events must be a non-empty list" : "field required: events");
 		goto out;
 	}
-	if ((unsigned int)cJSON_GetArraySize(events) > ctx->cfg->max_events) {
-		snprintf(reason, sizeof(reason),
-			 "more events than http.max_events (%u)",
-			 ctx->cfg->max_events);
-		refuse(ctx, 413, source, true, reason);
+	if (!sl_ctx_events_fit(ctx, (size_t)cJSON_GetArraySize(events),
+			       source))
 		goto out;
-	}
 	cJSON_ArrayForEach(item, events) {
 		bool bad = !cJSON_IsObject(item);
 
@@ -203,7 +183,7 @@ void sl_tracardi_track(struct sl_ctx *ctx)
 	}
 	if ((!session && sl_uuid4(session_buf)) ||
 	    (!profile && !profile_less && sl_uuid4(profile_buf))) {
-		detail(ctx, 500, "no randomness for ids");
+		sl_ctx_fail(ctx, "no randomness for a session or profile id");
 		goto out;
 	}
 	if (!session)
@@ -222,7 +202,7 @@ void sl_tracardi_track(struct sl_ctx *ctx)
 			break;
 	}
 	if (!meta || !cJSON_AddBoolToObject(meta, "profile_less", profile_less)) {
-		detail(ctx, 500, "out of memory");
+		sl_ctx_fail(ctx, "out of memory for the events' meta");
 		goto out;
 	}
 	cJSON_ArrayForEach(item, events) {
@@ -238,11 +218,8 @@ void sl_tracardi_track(struct sl_ctx *ctx)
 				   &ev.event_type);
 		ev.ids[SL_ID_PROFILE] = profile;
 		ev.ids[SL_ID_SESSION] = session;
-		if (sl_ctx_add_event(ctx, &ev)) {
-			sl_buf_reset(&ctx->batch);
-			detail(ctx, 503, "events could not be stored, retry later");
-			goto out;
-		}
+		if (sl_ctx_add_event(ctx, &ev))
+			goto out;	/* the core answers */
 	}
 	finish(ctx, profile);
 out:
@@ -251,27 +228,24 @@ out:
 	sl_buf_release(&v);
 }
 
-void sl_tracardi_collect(struct sl_ctx *ctx)
+static void collect(struct sl_ctx *ctx)
 {
-	char type[SL_MAX_ID_LEN + 1], source[129];
-	const struct sl_named *src;
+	char type[SL_MAX_ID_LEN + 1], source[SL_MAX_SECTION_ID + 1];
+	const struct sl_section *src;
 	cJSON *root;
 
 	/* The pattern's two segments, as the route table found them. */
-	if (ctx->ncaps != 2 || ctx->caps[0].len > SL_MAX_ID_LEN ||
-	    ctx->caps[1].len >= sizeof(source) ||
-	    !sl_utf8_is_valid(ctx->caps[0].start, ctx->caps[0].len)) {
+	if (!sl_ctx_capture(ctx, 0, type, sizeof(type)) ||
+	    !sl_utf8_is_valid(type, strlen(type)) ||
+	    !sl_ctx_capture(ctx, 1, source, sizeof(source))) {
 		refuse(ctx, 422, NULL, false,
 		       "event type or source id in the path is malformed");
 		return;
 	}
-	memcpy(type, ctx->caps[0].start, ctx->caps[0].len);
-	type[ctx->caps[0].len] = '\0';
-	memcpy(source, ctx->caps[1].start, ctx->caps[1].len);
-	source[ctx->caps[1].len] = '\0';
-	if (!source_allowed(ctx, source, &src))
+	src = source_allowed(ctx, source, strlen(source));
+	if (!src)
 		return;
-	root = begin(ctx);
+	root = begin(ctx, source);
 	if (!root)
 		return;
 	if (!cJSON_IsObject(root)) {
@@ -286,12 +260,23 @@ void sl_tracardi_collect(struct sl_ctx *ctx)
 			.data = root,
 		};
 
-		if (sl_ctx_add_event(ctx, &ev)) {
-			sl_buf_reset(&ctx->batch);
-			detail(ctx, 503, "events could not be stored, retry later");
-		} else {
+		if (!sl_ctx_add_event(ctx, &ev))
 			finish(ctx, NULL);
-		}
 	}
 	cJSON_Delete(root);
 }
+
+/* FastAPI's error shape: {"detail": reason}. */
+const struct sl_adapter sl_tracardi_track_adapter = {
+	.protocol = "tracardi",
+	.malformed_status = 422,
+	.handle = track,
+	.answer_error = detail,
+};
+
+const struct sl_adapter sl_tracardi_collect_adapter = {
+	.protocol = "tracardi",
+	.malformed_status = 422,
+	.handle = collect,
+	.answer_error = detail,
+};

@@ -1,6 +1,7 @@
 /* validate.c - limits and types that hold for every wire format */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -153,8 +154,34 @@ int sl_json_get_int(const cJSON *obj, const char *name, int64_t *out)
 	if (!cJSON_IsNumber(item))
 		return -EINVAL;
 	d = item->valuedouble;
-	if (!isfinite(d) || d != floor(d) || fabs(d) > 9007199254740992.0)
+	if (!isfinite(d) || d != floor(d) || fabs(d) > SL_JSON_MAX_INT)
 		return -EINVAL;
 	*out = (int64_t)d;
 	return 0;
+}
+
+bool sl_section_id_is_valid(enum sl_section_kind kind, const char *s,
+			    size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > SL_MAX_SECTION_ID)
+		return false;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!isalnum(c) && c != '_' && c != '-' &&
+		    (kind == SL_SECTION_DATASOURCE || (c != '.' && c != ':')))
+			return false;
+	}
+	return true;
+}
+
+bool sl_topic_is_legal(const char *t)
+{
+	size_t n = strspn(t, "abcdefghijklmnopqrstuvwxyz"
+			     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
+
+	return n && n <= SL_TOPIC_MAX && !t[n] && strcmp(t, ".") &&
+	       strcmp(t, "..");
 }

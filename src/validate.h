@@ -8,11 +8,35 @@
 
 #include <cjson/cJSON.h>
 
+#include "conf.h"
+
 /* JSON nesting allowed in any body (PROTOCOLS.md: at most 64). */
 #define SL_MAX_DEPTH 64
 
 /* Longest event id or event type, in bytes. */
 #define SL_MAX_ID_LEN 256
+
+/* Longest id of an [app], [source] or [datasource] section, in bytes. */
+#define SL_MAX_SECTION_ID 128
+
+/* Longest legal Kafka topic name. */
+#define SL_TOPIC_MAX 249
+
+/* Integers a JSON number carries exactly: within +-2^53. */
+#define SL_JSON_MAX_INT 9007199254740992.0
+
+/*
+ * True when the len bytes at s are a legal id for a section of kind: 1 to SL_MAX_SECTION_ID bytes of letters, digits,
+ * '_' and '-', and for apps and sources also '.' and ':'. Reelevant puts
+ * its datasource in the path, where '.' and ':' are not allowed. The
+ * configuration and the adapters use this one rule.
+ */
+bool sl_section_id_is_valid(enum sl_section_kind kind, const char *s,
+			    size_t len);
+
+/* Kafka's legal topic names: 1 to SL_TOPIC_MAX of [A-Za-z0-9._-], not "."
+ * or "..". */
+bool sl_topic_is_legal(const char *t);
 
 /*
  * Parse a JSON document of len bytes (text must be followed by a NUL

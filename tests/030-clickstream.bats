@@ -118,7 +118,7 @@ refused()
 	# No body at all is supplied: reading it would end early (400).
 	BODY_FILE=""
 	collect appId=test_release CONTENT_LENGTH=1048577
-	refused 413 "body of 1048577 bytes is over the limit of 1048576"
+	refused 413 "body of 1048577 bytes is over http.max_body (1048576)"
 	assert_eq "$(spool_values events-bad | jq -r '.body // "not read"')" "not read"
 }
 
@@ -267,7 +267,7 @@ ROWS
 	write_config '[http]' 'max_events = 2'
 	body "[$(event '' a),$(event '' b),$(event '' c)]"
 	collect appId=test_release
-	refused 413 "3 events is over http.max_events (2)"
+	refused 413 "more events than http.max_events (2)"
 }
 
 @test "a body shorter than Content-Length, or no usable length, gets 400/411" {

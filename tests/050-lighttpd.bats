@@ -99,7 +99,7 @@ count()
 	http '/collect?appId=test_release' -H 'Content-Type: application/json' \
 		--data-binary @"$BATS_TEST_TMPDIR/big"
 	assert_eq "$http_status" 413
-	assert_eq "$(cat "$CGI_BODY")" "body of 1048577 bytes is over the limit of 1048576"
+	assert_eq "$(cat "$CGI_BODY")" "body of 1048577 bytes is over http.max_body (1048576)"
 }
 
 @test "an unknown appId gets 403, a gzip bomb 413, a bad body 400" {

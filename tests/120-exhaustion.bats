@@ -113,7 +113,7 @@ spool_is_whole()
 		"$(sl_bin sluice.cgi)" <"$BODY_FILE"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"Status: 503"* ]]
-	[[ "$output" == *"Retry-After: 60"* ]]
+	[[ "$output" == *"Retry-After: 30"* ]]
 	[[ "$output" == *"cannot use spool directory $SPOOL: Permission denied"* ]]
 	[ -z "$(ls "$SPOOL")" ]
 	rm -rf "$dir"

@@ -250,7 +250,7 @@ check_rows()
 	for i in $(seq 10000); do ev+='{"event_type":"t","event_id":"e'$i'","timestamp":1,"app_id":"a","type":"a","event_bytes":"aGk="},'; done
 	ev=${ev%,}
 	body "[$ev]"
-	row click 413 "over http.max_events" bad
+	row click 413 "more events than http.max_events" bad
 	body "{\"req_guid\":\"g\",\"events\":[$ev]}"
 	row raccoon 413 "more events than http.max_events" bad
 	body "{\"source\":{\"id\":\"source-id\"},\"events\":[$ev]}"

@@ -44,7 +44,7 @@ request_suite()
 	head -c 1048577 /dev/zero | tr '\0' ' ' >"$SUITE_BODY.big"
 	assert_eq "$(suite_code POST "$url/collect?appId=test_release" -H "$json" \
 		--data-binary @"$SUITE_BODY.big")" 413
-	assert_eq "$(cat "$SUITE_BODY")" "body of 1048577 bytes is over the limit of 1048576"
+	assert_eq "$(cat "$SUITE_BODY")" "body of 1048577 bytes is over http.max_body (1048576)"
 	# CORS preflight.
 	assert_eq "$(suite_code OPTIONS "$url/collect?appId=test_release" \
 		-H 'Origin: https://shop.example.com' \
