@@ -224,10 +224,14 @@ static int produce(struct sl_sink *sk, const struct sl_batch *b,
 			sl_log(SL_LOG_WARN, id, route,
 			       "%u record(s) unconfirmed after %u ms: spooled",
 			       late, sk->cfg->delivery_wait_ms);
-		if (kept)
+		/* Neither confirmed nor spooled: the client may not be told
+		 * they are safe. Their reports spool them if they fail. */
+		if (kept) {
 			sl_log(SL_LOG_ERROR, id, route,
 			       "%u record(s) unconfirmed after %u ms and out of memory for their spool lines: left to librdkafka, whose reports spool them if they fail",
 			       kept, sk->cfg->delivery_wait_ms);
+			return -ENOMEM;
+		}
 	}
 	if (rc)
 		sl_log(SL_LOG_ERROR, id, route,
@@ -239,15 +243,20 @@ int sl_sink_commit(struct sl_sink *sk, struct sl_batch *b, const char *id,
 		   const char *route)
 {
 	struct sl_buf lines = { 0 };
-	int rc = 0;
+	int rc = 0, arc;
 
 	if (!b->n)
 		return 0;
 	if (sk->mode != SL_SINK_NULL)
 		rc = produce(sk, b, &lines, id, route);
-	if (!rc && lines.len &&
-	    (sk->mode == SL_SINK_STORE || sk->mode == SL_SINK_SPOOL))
-		rc = sl_spool_append(sk->spool, lines.data, lines.len);
+	/* Whatever has a line goes to the spool, even after a failure:
+	 * those records are in no one else's hands. */
+	if (lines.len &&
+	    (sk->mode == SL_SINK_STORE || sk->mode == SL_SINK_SPOOL)) {
+		arc = sl_spool_append(sk->spool, lines.data, lines.len);
+		if (arc)
+			rc = arc;	/* counted by the spool */
+	}
 	if (rc) {
 		sl_log(SL_LOG_ERROR, id, route,
 		       "cannot store %u event(s) and %u rejection(s) in spool %s: %s",
