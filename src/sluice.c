@@ -102,6 +102,10 @@ int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "--version")) {
 		printf("sluice %s\n", PACKAGE_VERSION);
+#ifdef SL_FAULT_INJECTION
+		/* Never in a build for production: see src/fault.h. */
+		printf("built with fault injection (SLUICE_FAULT)\n");
+#endif
 		return 0;
 	}
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {

@@ -16,7 +16,7 @@ check()
 @test "--version prints the version" {
 	run "$(sl_bin sluice)" --version
 	[ "$status" -eq 0 ]
-	[[ "$output" =~ ^sluice\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
+	[[ "${lines[0]}" =~ ^sluice\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
 }
 
 @test "--help lists the commands" {

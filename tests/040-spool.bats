@@ -124,7 +124,7 @@ writers()
 	assert_eq "$cgi_status" 200
 	assert_eq "$(header Content-Type)" application/json
 	assert_eq "$(body_text | jq -c '[.status, .kafka, .spool.files, .spool.bytes]')" '["ok","none",0,0]'
-	assert_eq "$(body_text | jq -r .version)" "$("$(sl_bin sluice)" --version | cut -d' ' -f2)"
+	assert_eq "$(body_text | jq -r .version)" "$("$(sl_bin sluice)" --version | head -n 1 | cut -d' ' -f2)"
 	cgi GET /pixel "pad=$(printf 'x%.0s' {1..1100})"
 	cgi GET /health '' REMOTE_ADDR=127.0.0.1
 	assert_eq "$cgi_status" 503
