@@ -15,6 +15,8 @@
 struct sl_kafka *sl_kafka_new(const struct sl_config *cfg,
 			      struct sl_spool *sp, char *err, size_t errlen)
 {
+	(void)cfg;
+	(void)sp;
 	snprintf(err, errlen, "this program is built without Kafka");
 	return NULL;
 }
@@ -22,12 +24,18 @@ struct sl_kafka *sl_kafka_new(const struct sl_config *cfg,
 int sl_kafka_check_config(const struct sl_config *cfg, char *err,
 			  size_t errlen)
 {
+	(void)cfg;
+	(void)err;
+	(void)errlen;
 	return 0;
 }
 
 int sl_kafka_produce(struct sl_kafka *k, const struct sl_record *rec,
 		     struct sl_kafka_wait *w)
 {
+	(void)k;
+	(void)rec;
+	(void)w;
 	return -ENOTSUP;
 }
 
@@ -35,21 +43,29 @@ unsigned int sl_kafka_wait(struct sl_kafka *k, struct sl_kafka_wait *w,
 			   int timeout_ms, struct sl_buf *spill,
 			   unsigned int *kept)
 {
+	(void)k;
+	(void)w;
+	(void)timeout_ms;
+	(void)spill;
 	*kept = 0;
 	return 0;
 }
 
 unsigned long sl_kafka_lost(struct sl_kafka *k)
 {
+	(void)k;
 	return 0;
 }
 
 int sl_kafka_brokers_down(struct sl_kafka *k)
 {
+	(void)k;
 	return 0;
 }
 
 unsigned int sl_kafka_close(struct sl_kafka *k, int flush_ms)
 {
+	(void)k;
+	(void)flush_ms;
 	return 0;
 }

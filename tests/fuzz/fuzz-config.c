@@ -11,6 +11,9 @@
 #include "conf.h"
 #include "route.h"
 
+/* libFuzzer calls this; declared here, as no header of ours does. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sl_config *cfg;

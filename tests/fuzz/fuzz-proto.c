@@ -39,6 +39,9 @@ static void walk(const unsigned char *p, size_t len, int depth)
 	}
 }
 
+/* libFuzzer calls this; declared here, as no header of ours does. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	walk(data, size, 0);

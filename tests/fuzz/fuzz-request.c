@@ -14,6 +14,9 @@
 
 #define MAX_PARAMS 32
 
+/* libFuzzer calls this; declared here, as no header of ours does. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *params[MAX_PARAMS + 1];

@@ -22,6 +22,9 @@ static char *take_line(const uint8_t **p, const uint8_t *end)
 	return s;
 }
 
+/* libFuzzer calls this; declared here, as no header of ours does. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const uint8_t *p = data, *end = data + size;

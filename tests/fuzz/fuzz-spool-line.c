@@ -12,12 +12,15 @@
 
 #include <cjson/cJSON.h>
 
-#include "record.h"
+#include "spoolline.h"
 
 static bool same(const char *a, const char *b)
 {
 	return (!a && !b) || (a && b && !strcmp(a, b));
 }
+
+/* libFuzzer calls this; declared here, as no header of ours does. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
