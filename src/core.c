@@ -95,11 +95,6 @@ void sl_core_destroy(struct sl_core *core)
 	free(core);
 }
 
-const struct sl_config *sl_core_config(const struct sl_core *core)
-{
-	return core->cfg;
-}
-
 bool sl_ctx_capture(const struct sl_ctx *ctx, size_t i, char *out,
 		    size_t size)
 {

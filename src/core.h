@@ -49,9 +49,6 @@ void sl_core_destroy(struct sl_core *core);
 void sl_core_handle(struct sl_core *core, const struct sl_transport *tp,
 		    void *io);
 
-/* The configuration the core runs with. */
-const struct sl_config *sl_core_config(const struct sl_core *core);
-
 /* The compiled-in configuration path. */
 const char *sl_core_default_config(void);
 

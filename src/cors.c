@@ -9,7 +9,8 @@
 #include "buf.h"
 #include "cors.h"
 
-bool sl_cors_allowed(const struct sl_config *cfg, const char *origin)
+/* True when origin is one of http.cors_origins (exact match). */
+static bool origin_allowed(const struct sl_config *cfg, const char *origin)
 {
 	const char *cursor = cfg->cors_origins, *item;
 	size_t len;
@@ -25,7 +26,7 @@ bool sl_cors_allowed(const struct sl_config *cfg, const char *origin)
 bool sl_cors_answer(const struct sl_config *cfg, const char *origin,
 		    struct sl_response *resp)
 {
-	if (!sl_cors_allowed(cfg, origin))
+	if (!origin_allowed(cfg, origin))
 		return false;
 	sl_response_header(resp, "Access-Control-Allow-Origin", origin);
 	sl_response_header(resp, "Access-Control-Allow-Credentials", "true");

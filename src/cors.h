@@ -7,9 +7,6 @@
 #include "conf.h"
 #include "response.h"
 
-/* True when origin is one of http.cors_origins (exact match). */
-bool sl_cors_allowed(const struct sl_config *cfg, const char *origin);
-
 /*
  * Add the headers that let a page at origin read the answer with
  * credentials: Access-Control-Allow-Origin: <origin> (never *),

@@ -44,7 +44,9 @@ int sl_ip_parse(const char *text, size_t len, unsigned char addr[16])
 	return inet_pton(AF_INET6, tmp, addr) == 1 ? 0 : -EINVAL;
 }
 
-int sl_cidr_parse(const char *text, struct sl_cidr *net)
+/* Parse "a.b.c.d[/n]" or "v6[/n]" into net (no prefix: a single host).
+ * Returns 0 or -EINVAL. */
+static int cidr_parse(const char *text, struct sl_cidr *net)
 {
 	const char *slash = strchr(text, '/');
 	size_t len = slash ? (size_t)(slash - text) : strlen(text);
@@ -86,7 +88,7 @@ int sl_cidr_list_parse(const char *text, struct sl_cidr_list *list,
 		if (!nets)
 			return -ENOMEM;
 		list->nets = nets;
-		if (sl_cidr_parse(buf, &nets[list->count])) {
+		if (cidr_parse(buf, &nets[list->count])) {
 			*bad = item;
 			return -EINVAL;
 		}

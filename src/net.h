@@ -18,12 +18,6 @@ struct sl_cidr_list {
 };
 
 /*
- * Parse "a.b.c.d[/n]" or "v6[/n]" into net (no prefix: a single host).
- * Returns 0 or -EINVAL.
- */
-int sl_cidr_parse(const char *text, struct sl_cidr *net);
-
-/*
  * Parse a comma-separated list of networks into list (appended).
  * On -EINVAL, *bad points at the first entry that is not a network.
  * Returns 0, -EINVAL or -ENOMEM.

@@ -6,7 +6,8 @@
 
 #include "response.h"
 
-const char *sl_status_text(int status)
+/* The reason phrase for an HTTP status ("OK", "Payload Too Large"). */
+static const char *status_text(int status)
 {
 	switch (status) {
 	case 200: return "OK";
@@ -62,7 +63,7 @@ int sl_response_send(const struct sl_response *resp,
 	if (!rc)
 		rc = sl_buf_put_i64(&head, status);
 	if (!rc)
-		rc = sl_buf_cat(&head, " ", sl_status_text(status), "\r\n",
+		rc = sl_buf_cat(&head, " ", status_text(status), "\r\n",
 				(char *)NULL);
 	if (!rc && resp->content_type)
 		rc = sl_buf_cat(&head, "Content-Type: ", resp->content_type,

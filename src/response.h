@@ -42,9 +42,6 @@ void sl_response_header(struct sl_response *resp, const char *name,
 int sl_response_send(const struct sl_response *resp,
 		     const struct sl_transport *tp, void *io);
 
-/* The reason phrase for an HTTP status ("OK", "Payload Too Large"). */
-const char *sl_status_text(int status);
-
 /* Free the headers and body. */
 void sl_response_release(struct sl_response *resp);
 
