@@ -10,10 +10,11 @@ setup()
 }
 
 # The one bad-event record of the test, and its reason.
-bad_reason()
+# Fail unless the spool holds exactly one bad-events record, for reason $1.
+assert_bad_reason()
 {
-	[ "$(spool_values events-bad | wc -l)" -eq 1 ]
-	spool_values events-bad | jq -r .reason
+	assert_eq "$(spool_values events-bad | wc -l)" 1 || return 1
+	assert_eq "$(spool_values events-bad | jq -r .reason)" "$1"
 }
 
 @test "POST /e: the seed's example is recorded as one event" {
@@ -82,7 +83,7 @@ bad_reason()
 		esac
 		assert_eq "$cgi_status" 200
 		[ -z "$(spool_values events)" ]
-		assert_eq "$(bad_reason)" "$reason"
+		assert_bad_reason "$reason"
 		[[ "$cgi_log" == *"warn req="*"route=beacon."*"status=200 $reason"* ]]
 	done <<'ROWS'
 post|not json|body is not well-formed JSON
@@ -104,7 +105,7 @@ ROWS
 	printf '{"a":"\xc0\xaf"}' >"$BODY_FILE"
 	cgi POST /e
 	assert_eq "$cgi_status" 200
-	assert_eq "$(bad_reason)" "body is not valid UTF-8 text"
+	assert_bad_reason "body is not valid UTF-8 text"
 	assert_eq "$(spool_values events-bad | jq -r .body_b64 | base64 -d | od -An -tx1 | tr -d ' \n')" \
 		7b2261223a22c0af227d
 }
@@ -113,7 +114,7 @@ ROWS
 	BODY_FILE=""
 	cgi POST /e '' CONTENT_LENGTH=1048577
 	assert_eq "$cgi_status" 200
-	[[ "$(bad_reason)" == "body of 1048577 bytes is over http.max_body (1048576)" ]]
+	assert_bad_reason "body of 1048577 bytes is over http.max_body (1048576)"
 	assert_eq "$(spool_values events-bad | jq -r '.body // "none"')" none
 }
 
