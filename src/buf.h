@@ -18,20 +18,24 @@ struct sl_buf {
 };
 
 /* Make room for extra more bytes (plus the NUL). Returns 0 or -ENOMEM. */
-int sl_buf_reserve(struct sl_buf *b, size_t extra);
+int sl_buf_reserve(struct sl_buf *b, size_t extra)
+	__attribute__((warn_unused_result));
 
 /* Append len bytes. Returns 0 or -ENOMEM. */
-int sl_buf_append(struct sl_buf *b, const void *data, size_t len);
+int sl_buf_append(struct sl_buf *b, const void *data, size_t len)
+	__attribute__((warn_unused_result));
 
 /* Append a C string. Returns 0 or -ENOMEM. */
-int sl_buf_puts(struct sl_buf *b, const char *s);
+int sl_buf_puts(struct sl_buf *b, const char *s)
+	__attribute__((warn_unused_result));
 
 /* Append printf-formatted text. Returns 0 or -ENOMEM. */
 int sl_buf_printf(struct sl_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* Append v in decimal, without printf. Returns 0 or -ENOMEM. */
-int sl_buf_put_i64(struct sl_buf *b, int64_t v);
+int sl_buf_put_i64(struct sl_buf *b, int64_t v)
+	__attribute__((warn_unused_result));
 
 /* Append the C strings given, up to a NULL, in one reservation. Returns 0
  * or -ENOMEM. */
@@ -41,7 +45,8 @@ int sl_buf_cat(struct sl_buf *b, ...) __attribute__((sentinel));
  * Append s (len bytes, valid UTF-8) as a quoted JSON string, escaping
  * quotes, backslashes and control characters. Returns 0 or -ENOMEM.
  */
-int sl_buf_json_str(struct sl_buf *b, const char *s, size_t len);
+int sl_buf_json_str(struct sl_buf *b, const char *s, size_t len)
+	__attribute__((warn_unused_result));
 
 /* Length of the longest prefix of s (len bytes) in which no byte needs
  * escaping in a JSON string (none below 0x20, no quote, no backslash);

@@ -79,7 +79,8 @@ struct sl_record {
  * Returns 0 or -ENOMEM.
  */
 int sl_record_encode(struct sl_record *rec, const struct sl_event *ev,
-		     const struct sl_enrichment *en, const char *default_topic);
+		     const struct sl_enrichment *en, const char *default_topic)
+	__attribute__((warn_unused_result));
 
 /* What the core knows of a rejected request or event. */
 struct sl_rejection {
@@ -100,7 +101,8 @@ struct sl_rejection {
  * text), header "reason" besides the usual ones. Returns 0 or -ENOMEM.
  */
 int sl_record_encode_bad(struct sl_record *rec, const struct sl_rejection *rj,
-			 const struct sl_enrichment *en, const char *bad_topic);
+			 const struct sl_enrichment *en, const char *bad_topic)
+	__attribute__((warn_unused_result));
 
 /*
  * The topic for an event of type type under pattern (one %s, checked by

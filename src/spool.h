@@ -47,7 +47,8 @@ bool sl_spool_is_full(struct sl_spool *sp);
  * Safe to call from several threads of one process.
  * Returns 0 or a negative errno (-ENOSPC, -EFBIG, -EACCES, ...).
  */
-int sl_spool_append(struct sl_spool *sp, const void *lines, size_t len);
+int sl_spool_append(struct sl_spool *sp, const void *lines, size_t len)
+	__attribute__((warn_unused_result));
 
 /*
  * Close the current file now if it holds anything (the relay calls this so
@@ -63,7 +64,8 @@ int sl_spool_seal(struct sl_spool *sp);
  * Returns 0 or a negative errno.
  */
 int sl_spool_put_aside(const struct sl_spool *sp, const char *name,
-		       const void *data, size_t len);
+		       const void *data, size_t len)
+	__attribute__((warn_unused_result));
 
 /*
  * The backlog: non-empty *.jsonl files in the spool directory and their

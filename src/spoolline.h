@@ -19,7 +19,8 @@
  * {"topic":…,"key":…|null,"headers":{…},"value":"…"}\n
  * Returns 0 or -ENOMEM, when line is as it was.
  */
-int sl_record_to_line(const struct sl_record *rec, struct sl_buf *line);
+int sl_record_to_line(const struct sl_record *rec, struct sl_buf *line)
+	__attribute__((warn_unused_result));
 
 /*
  * The inverse, for the relay: decode the spool line of len bytes (no
@@ -28,6 +29,7 @@ int sl_record_to_line(const struct sl_record *rec, struct sl_buf *line);
  * failure. Returns 0, -EINVAL for a line that is not a record, -ENOMEM.
  */
 int sl_record_from_line(const char *line, size_t len, cJSON **tree,
-			struct sl_record *rec);
+			struct sl_record *rec)
+	__attribute__((warn_unused_result));
 
 #endif /* SL_SPOOLLINE_H */
