@@ -23,7 +23,7 @@ apache_dir()
 
 apache_start()
 {
-	local dir="$1" mode="$2" port try i user=""
+	local dir="$1" mode="$2" user=""
 
 	command -v apache2 >/dev/null ||
 		skip "Apache is not installed (Debian: apache2)"
@@ -57,12 +57,21 @@ Group www-data"
 			return 1
 		APACHE_POOL=$(cat "$dir/pool.pid")
 	fi
-	for try in 1 2 3 4 5 6 7 8 9 10; do
-		port=$((20000 + RANDOM % 30000))
-		cat >"$dir/httpd.conf" <<CONF
+	on_free_port apache_launch apache_halt /health "$dir/error.log" \
+		"$dir/start.err" && return 0
+	echo "Apache did not start:" >&2
+	cat "$dir/start.err" "$dir/error.log" >&2
+	return 1
+}
+
+# Write the configuration for port $1 and start Apache, for apache_start
+# (whose locals it reads).
+apache_launch()
+{
+	cat >"$dir/httpd.conf" <<CONF
 ServerRoot "$dir"
 ServerName 127.0.0.1
-Listen 127.0.0.1:$port
+Listen 127.0.0.1:$1
 PidFile "$dir/httpd.pid"
 ErrorLog "$dir/error.log"
 LogLevel warn
@@ -82,46 +91,38 @@ Define SLUICE_LIBEXEC $dir/libexec
 Define SLUICE_CONFIG $dir/sluice.conf
 Include "$SLUICE_SRCDIR/apache-conf/sluice-$mode.conf"
 CONF
-		# mod_fcgid and mod_cgid directives are only known with them.
-		[ "$mode" = fcgid ] || sed -i '/^Fcgid/d' "$dir/httpd.conf"
-		[ "$mode" = cgi ] || sed -i '/^ScriptSock/d' "$dir/httpd.conf"
-		: >"$dir/error.log"
-		[ "$(id -u)" -ne 0 ] || chown www-data: "$dir/error.log"
-		# A bind failure is told on stderr: the logs are not open yet.
-		apache2 -f "$dir/httpd.conf" -k start 3>&- 2>"$dir/start.err" || true
-		APACHE_URL="http://127.0.0.1:$port"
-		for i in $(seq 50); do
-			curl -s -o /dev/null "$APACHE_URL/health" && return 0
-			sleep 0.1
-		done
-		apache_stop
-		grep -q 'Address already in use' "$dir/error.log" "$dir/start.err" ||
-			break
-	done
-	echo "Apache did not start:" >&2
-	cat "$dir/start.err" "$dir/error.log" >&2
-	return 1
+	# mod_fcgid and mod_cgid directives are only known with them.
+	[ "$mode" = fcgid ] || sed -i '/^Fcgid/d' "$dir/httpd.conf"
+	[ "$mode" = cgi ] || sed -i '/^ScriptSock/d' "$dir/httpd.conf"
+	: >"$dir/error.log"
+	[ "$(id -u)" -ne 0 ] || chown www-data: "$dir/error.log"
+	# A bind failure is told on stderr: the logs are not open yet.
+	apache2 -f "$dir/httpd.conf" -k start 3>&- 2>"$dir/start.err" || true
+	APACHE_URL="http://127.0.0.1:$1"
+}
+
+# Stop Apache itself (not the spawn-fcgi pool), and wait for it.
+apache_halt()
+{
+	local pid
+
+	# Callers with set -u may stop an Apache they never started.
+	[ -n "${APACHE_DIR:-}" ] && [ -f "$APACHE_DIR/httpd.pid" ] || return 0
+	pid=$(cat "$APACHE_DIR/httpd.pid")
+	apache2 -f "$APACHE_DIR/httpd.conf" -k stop 2>/dev/null || kill "$pid" 2>/dev/null || true
+	wait_for "! kill -0 $pid 2>/dev/null" 10 || true
+	rm -f "$APACHE_DIR/httpd.pid"
 }
 
 apache_stop()
 {
-	local pid i
+	local pid
 
-	[ -f "$APACHE_DIR/httpd.pid" ] || return 0
-	pid=$(cat "$APACHE_DIR/httpd.pid")
-	apache2 -f "$APACHE_DIR/httpd.conf" -k stop 2>/dev/null || kill "$pid" 2>/dev/null || true
-	for i in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	rm -f "$APACHE_DIR/httpd.pid"
+	apache_halt
 	if [ -n "${APACHE_POOL:-}" ]; then
 		kill -TERM $APACHE_POOL 2>/dev/null || true
 		for pid in $APACHE_POOL; do
-			for i in $(seq 100); do
-				kill -0 "$pid" 2>/dev/null || break
-				sleep 0.1
-			done
+			wait_for "! kill -0 $pid 2>/dev/null" 10 || true
 		done
 		APACHE_POOL=
 	fi
