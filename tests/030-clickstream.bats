@@ -304,7 +304,7 @@ ROWS
 	assert_eq "$(header Retry-After)" 30
 	[[ "$cgi_log" == *"error req="*"cannot store 2 event(s) and 0 rejection(s) in spool"* ]]
 	assert_eq "$(stat -c %s "$SPOOL/current.jsonl")" "$before"
-	spool_records | jq -e . >/dev/null
+	assert_spool_whole
 }
 
 @test "topic_by_type: hostile event types still make legal topic names" {

@@ -22,25 +22,6 @@ teardown_file()
 	lighttpd_stop
 }
 
-setup()
-{
-	CGI_BODY="$BATS_TEST_TMPDIR/body"
-}
-
-# curl URL [curl args]: sets http_status; body in $CGI_BODY.
-http()
-{
-	local url="$1"
-	shift
-	http_status=$(curl -s -o "$CGI_BODY" -D "$BATS_TEST_TMPDIR/headers" \
-		-w '%{http_code}' "$@" "$LIGHTTPD_URL$url")
-}
-
-http_header()
-{
-	tr -d '\r' <"$BATS_TEST_TMPDIR/headers" | sed -n "s/^$1: //Ip" | head -1
-}
-
 count()
 {
 	spool_values "$1" | wc -l
@@ -49,12 +30,12 @@ count()
 @test "the clickstream seed's cURL example: 200 and two records" {
 	local before
 	before=$(count events)
-	http '/collect?appId=test_release&platform=Android&event_bundle_sequence_id=1' \
+	http_status=$(http "$LIGHTTPD_URL/collect?appId=test_release&platform=Android&event_bundle_sequence_id=1" \
 		--header 'Content-Type: application/json; charset=utf-8' \
 		--header 'X-Forwarded-For: 101.188.67.134' \
-		--data "$SEED"
+		--data "$SEED")
 	assert_eq "$http_status" 200
-	[ ! -s "$CGI_BODY" ]
+	[ ! -s "$HTTP_BODY" ]
 	assert_eq "$(count events)" $((before + 2))
 	assert_eq "$(spool_values events | tail -2 | jq -r .event_id | tr '\n' ' ')" \
 		"460daa08-0717-4385-8f2e-acb5bd019ee7 c6067c1c-fd8d-4fdb-bfaf-cc1212ca0195 "
@@ -65,8 +46,8 @@ count()
 @test "the beacon seed's POST /e example: 200 and one record" {
 	local before
 	before=$(count events)
-	http /e -H 'Accept: application/json' -H 'Content-Type: application/json' \
-		--data-binary $'{\n    "tv001": "111",\n    "tv002": "123",\n    "tv003": "web"\n}'
+	http_status=$(http "$LIGHTTPD_URL/e" -H 'Accept: application/json' -H 'Content-Type: application/json' \
+		--data-binary $'{\n    "tv001": "111",\n    "tv002": "123",\n    "tv003": "web"\n}')
 	assert_eq "$http_status" 200
 	assert_eq "$(http_header Content-Length)" 0
 	assert_eq "$(count events)" $((before + 1))
@@ -75,48 +56,48 @@ count()
 }
 
 @test "the beacon seed's GET /pixel example: the GIF and one record" {
-	http '/pixel?tv001=111&tv002=123&tv003=mobile' -H 'Accept: */*'
+	http_status=$(http "$LIGHTTPD_URL/pixel?tv001=111&tv002=123&tv003=mobile" -H 'Accept: */*')
 	assert_eq "$http_status" 200
 	assert_eq "$(http_header Content-Type)" image/gif
 	assert_eq "$(http_header Content-Length)" 43
 	[[ "$(http_header Cache-Control)" == *no-store* ]]
-	assert_eq "$(od -An -tx1 "$CGI_BODY" | tr -d ' \n')" \
+	assert_eq "$(od -An -tx1 "$HTTP_BODY" | tr -d ' \n')" \
 		47494638396101000100800100000000ffffff21f90401000000002c00000000010001000002024401003b
 	assert_eq "$(spool_values events | tail -1 | jq -c .data)" \
 		'{"tv001":"111","tv002":"123","tv003":"mobile"}'
 }
 
 @test "GET /pixel?tv001=1 is a valid 43-byte GIF" {
-	http '/pixel?tv001=1'
+	http_status=$(http "$LIGHTTPD_URL/pixel?tv001=1")
 	assert_eq "$http_status" 200
-	assert_eq "$(stat -c %s "$CGI_BODY")" 43
-	assert_eq "$(head -c 6 "$CGI_BODY")" GIF89a
-	assert_eq "$(tail -c 1 "$CGI_BODY" | od -An -tx1 | tr -d ' ')" 3b
+	assert_eq "$(stat -c %s "$HTTP_BODY")" 43
+	assert_eq "$(head -c 6 "$HTTP_BODY")" GIF89a
+	assert_eq "$(tail -c 1 "$HTTP_BODY" | od -An -tx1 | tr -d ' ')" 3b
 }
 
 @test "1 MiB + 1 byte gets 413 from Sluice" {
 	head -c 1048577 /dev/zero | tr '\0' ' ' >"$BATS_TEST_TMPDIR/big"
-	http '/collect?appId=test_release' -H 'Content-Type: application/json' \
-		--data-binary @"$BATS_TEST_TMPDIR/big"
+	http_status=$(http "$LIGHTTPD_URL/collect?appId=test_release" -H 'Content-Type: application/json' \
+		--data-binary @"$BATS_TEST_TMPDIR/big")
 	assert_eq "$http_status" 413
-	assert_eq "$(cat "$CGI_BODY")" "body of 1048577 bytes is over http.max_body (1048576)"
+	assert_eq "$(cat "$HTTP_BODY")" "body of 1048577 bytes is over http.max_body (1048576)"
 }
 
 @test "an unknown appId gets 403, a gzip bomb 413, a bad body 400" {
-	http '/collect?appId=nobody' -H 'Content-Type: application/json' --data "$SEED"
+	http_status=$(http "$LIGHTTPD_URL/collect?appId=nobody" -H 'Content-Type: application/json' --data "$SEED")
 	assert_eq "$http_status" 403
 	head -c 20000000 /dev/zero | gzip -9 -c >"$BATS_TEST_TMPDIR/bomb"
-	http '/collect?appId=test_release&compression=gzip' \
-		-H 'Content-Type: application/json' --data-binary @"$BATS_TEST_TMPDIR/bomb"
+	http_status=$(http "$LIGHTTPD_URL/collect?appId=test_release&compression=gzip" \
+		-H 'Content-Type: application/json' --data-binary @"$BATS_TEST_TMPDIR/bomb")
 	assert_eq "$http_status" 413
-	http '/collect?appId=test_release' -H 'Content-Type: application/json' \
-		--data '[{"event_type":"t","timestamp":1,"app_id":"a"}]'
+	http_status=$(http "$LIGHTTPD_URL/collect?appId=test_release" -H 'Content-Type: application/json' \
+		--data '[{"event_type":"t","timestamp":1,"app_id":"a"}]')
 	assert_eq "$http_status" 400
-	assert_eq "$(cat "$CGI_BODY")" "event 0: missing event_id"
-	http '/collect?appId=test_release' -H 'Content-Type: application/json' \
-		--data '[{"event_type":"t",'
+	assert_eq "$(cat "$HTTP_BODY")" "event 0: missing event_id"
+	http_status=$(http "$LIGHTTPD_URL/collect?appId=test_release" -H 'Content-Type: application/json' \
+		--data '[{"event_type":"t",')
 	assert_eq "$http_status" 400
-	assert_eq "$(cat "$CGI_BODY")" "body is not well-formed JSON"
+	assert_eq "$(cat "$HTTP_BODY")" "body is not well-formed JSON"
 	grep -q 'status=403 appId .nobody. is not allowed' "$STATE/sluice.log"
 }
 
@@ -142,7 +123,7 @@ count()
 	old=$(fcgi_pids)
 	kill -USR1 "$old"
 	wait_for "pid_gone $old" 10
-	http '/pixel?after_usr1=1'
+	http_status=$(http "$LIGHTTPD_URL/pixel?after_usr1=1")
 	assert_eq "$http_status" 200
 	new=$(fcgi_pids)
 	[ -n "$new" ] && [ "$new" != "$old" ]

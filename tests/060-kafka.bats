@@ -47,10 +47,10 @@ relay_once()
 	no_sanitizer_report <(echo "$output")
 }
 
+# post PATH JSON: the status of a JSON POST to lighttpd.
 post()
 {
-	curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
-		-H 'Content-Type: application/json' --data "$2" "$LIGHTTPD_URL$1"
+	http "$LIGHTTPD_URL$1" -H 'Content-Type: application/json' --data "$2"
 }
 
 @test "10,000 beacon hits through lighttpd: each in Kafka exactly once" {

@@ -17,26 +17,37 @@ setup_file()
 	lighttpd_start "$STATE" 1
 	export LIGHTTPD_PID LIGHTTPD_URL
 	# The page is served from another origin, as on a real site.
-	PAGE_PORT=$((20000 + RANDOM % 30000))
+	on_free_port page_launch page_kill /example.html "$PAGES/error.log" \
+		"$PAGES/stdout.log"
+	export PAGE_PID PAGE_URL
+}
+
+# A plain lighttpd serving src/client on port $1.
+page_launch()
+{
 	cat >"$PAGES/lighttpd.conf" <<CONF
 server.bind = "127.0.0.1"
-server.port = $PAGE_PORT
+server.port = $1
 server.document-root = "$SLUICE_SRCDIR/src/client"
 server.errorlog = "$PAGES/error.log"
 mimetype.assign = (".html" => "text/html", ".js" => "text/javascript")
 CONF
-	lighttpd -D -f "$PAGES/lighttpd.conf" 3>&- &
-	export PAGE_PID=$! PAGE_URL="http://127.0.0.1:$PAGE_PORT"
-	for i in $(seq 50); do
-		curl -s -o /dev/null "$PAGE_URL/example.html" && break
-		sleep 0.1
-	done
+	lighttpd -D -f "$PAGES/lighttpd.conf" >"$PAGES/stdout.log" 2>&1 3>&- &
+	PAGE_PID=$!
+	PAGE_URL="http://127.0.0.1:$1"
+}
+
+page_kill()
+{
+	kill "$PAGE_PID" 2>/dev/null || true
+	wait "$PAGE_PID" 2>/dev/null || true
+	PAGE_PID=
 }
 
 teardown_file()
 {
 	lighttpd_stop
-	[ -z "${PAGE_PID:-}" ] || kill "$PAGE_PID" 2>/dev/null || true
+	[ -z "${PAGE_PID:-}" ] || page_kill
 }
 
 browse()

@@ -36,18 +36,6 @@ metric()
 	body_text | sed -n "s/^$1 //p"
 }
 
-# Every spool line a whole record, every file ending in a newline.
-spool_is_whole()
-{
-	local f
-
-	for f in "$SPOOL"/*.jsonl; do
-		[ -s "$f" ] || continue
-		[ "$(tail -c 1 "$f" | od -An -tx1 | tr -d ' ')" = 0a ] || return 1
-	done
-	spool_records | jq -e -s 'all(.[]; (.topic | type) == "string")' >/dev/null
-}
-
 @test "spool on a full file system: clickstream 503, beacon 200 counted as dropped, nothing half-written, recovery" {
 	local i
 
@@ -75,7 +63,7 @@ spool_is_whole()
 	cgi GET /pixel "page=during&pad=$(head -c 5000 /dev/zero | tr '\0' x)"
 	assert_eq "$cgi_status" 200
 	[[ "$cgi_log" == *"1 event(s) answered 200 but lost"* ]]
-	spool_is_whole
+	assert_spool_whole
 	[ -z "$(spool_records | grep during)" ]
 	cgi GET /metrics
 	assert_eq "$(metric 'sluice_events_total{outcome="dropped"}')" 2
@@ -89,7 +77,7 @@ spool_is_whole()
 	body '{"page":"after"}'
 	cgi POST /e
 	assert_eq "$cgi_status" 200
-	spool_is_whole
+	assert_spool_whole
 	assert_eq "$(spool_values events | jq -r '.data.page // .event_id' | tr '\n' ' ')" \
 		"before after after "
 }

@@ -9,10 +9,15 @@ load helpers/common
 load helpers/lighttpd
 load helpers/kafka
 
+faulty_build()
+{
+	"$(sl_bin sluice)" --version | grep -q 'fault injection'
+}
+
 setup_file()
 {
-	"$(sl_bin sluice)" --version | grep -q 'fault injection' ||
-		skip "built without --enable-fault-injection"
+	# Each test skips in a build without the hooks.
+	faulty_build || return 0
 	kafka_start "$BATS_FILE_TMPDIR/kafka"
 	export KAFKA_DIR KAFKA_PID KAFKA_BOOTSTRAP
 }
@@ -24,8 +29,7 @@ teardown_file()
 
 setup()
 {
-	"$(sl_bin sluice)" --version | grep -q 'fault injection' ||
-		skip "built without --enable-fault-injection"
+	faulty_build || skip "built without --enable-fault-injection"
 	sl_common_setup
 	STATE="$BATS_TEST_TMPDIR/lighttpd"
 	SPOOL="$STATE/spool"
@@ -76,10 +80,9 @@ five_events()
 
 @test "a batch whose third record cannot be added: 503, nothing of it in Kafka or the spool, the retry lands once" {
 	start_faulty batch_add:3
-	run curl -s -D - -o /dev/null --max-time 10 -H 'Content-Type: application/json' \
-		--data "$(five_events whole)" "$LIGHTTPD_URL/collect?appId=test_release"
-	[[ "$output" == *" 503 "* ]]
-	[[ "$output" == *"Retry-After: 30"* ]]
+	assert_eq "$(http "$LIGHTTPD_URL/collect?appId=test_release" \
+		-H 'Content-Type: application/json' --data "$(five_events whole)")" 503
+	assert_eq "$(http_header Retry-After)" 30
 	grep -q 'cannot encode a record: out of memory' "$STATE/sluice.log"
 	# Kafka is up and took nothing of it; neither did the spool.
 	curl -s -o /dev/null "$LIGHTTPD_URL/pixel?marker=1"
@@ -88,9 +91,8 @@ five_events()
 	[[ "$output" != *whole-* ]]
 	[ -z "$(spool_records)" ]
 	# The client's retry (the fault has passed) stores each event once.
-	assert_eq "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
-		-H 'Content-Type: application/json' --data "$(five_events whole)" \
-		"$LIGHTTPD_URL/collect?appId=test_release")" 200
+	assert_eq "$(http "$LIGHTTPD_URL/collect?appId=test_release" \
+		-H 'Content-Type: application/json' --data "$(five_events whole)")" 200
 	wait_for '[ "$(event_ids | grep -c "^whole-")" -ge 5 ]' 10
 	assert_eq "$(event_ids | grep "^whole-" | tr '\n' ' ')" \
 		"whole-1 whole-2 whole-3 whole-4 whole-5 "
@@ -98,12 +100,10 @@ five_events()
 
 @test "tracardi: a batch that cannot be made whole is answered 503 and leaves nothing" {
 	start_faulty batch_add:2
-	run curl -s -D - --max-time 10 -H 'Content-Type: application/json' \
-		--data '{"source":{"id":"source-id"},"session":{"id":"s"},"events":[{"type":"tr-1"},{"type":"tr-2"},{"type":"tr-3"}]}' \
-		"$LIGHTTPD_URL/track"
-	[[ "$output" == *" 503 "* ]]
-	[[ "$output" == *"Retry-After: 30"* ]]
-	[[ "$output" == *'{"detail":"events could not be stored, retry later"}'* ]]
+	assert_eq "$(http "$LIGHTTPD_URL/track" -H 'Content-Type: application/json' \
+		--data '{"source":{"id":"source-id"},"session":{"id":"s"},"events":[{"type":"tr-1"},{"type":"tr-2"},{"type":"tr-3"}]}')" 503
+	assert_eq "$(http_header Retry-After)" 30
+	assert_eq "$(cat "$HTTP_BODY")" '{"detail":"events could not be stored, retry later"}'
 	curl -s -o /dev/null "$LIGHTTPD_URL/pixel?marker=2"
 	wait_for 'kafka_read events | grep -q "\"marker\":\"2\""' 10
 	run kafka_read events
@@ -113,11 +113,11 @@ five_events()
 
 @test "the beacon's answer stays 200 when its record cannot be added, and the drop is counted" {
 	start_faulty batch_add:1
-	assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "$LIGHTTPD_URL/pixel?lost=1")" 200
+	assert_eq "$(http "$LIGHTTPD_URL/pixel?lost=1")" 200
 	grep -q '1 event(s) answered 200 but lost: they could not be encoded' "$STATE/sluice.log"
-	run curl -s "$LIGHTTPD_URL/metrics"
-	[[ "$output" == *'sluice_events_total{outcome="dropped"} 1'* ]]
-	[[ "$output" == *'sluice_events_total{outcome="accepted"} 0'* ]]
+	assert_eq "$(http "$LIGHTTPD_URL/metrics")" 200
+	grep -qx 'sluice_events_total{outcome="dropped"} 1' "$HTTP_BODY"
+	grep -qx 'sluice_events_total{outcome="accepted"} 0' "$HTTP_BODY"
 }
 
 @test "relay: a line it cannot keep back for the spool keeps the file; the next relay ships every record" {
@@ -151,11 +151,11 @@ five_events()
 	ACK=kafka setup
 	start_faulty spool_line:1
 	kafka_ctl down
-	run curl -s -D - -o /dev/null --max-time 10 -H 'Content-Type: application/json' \
-		--data '[{"event_type":"t","event_id":"late-1","timestamp":1,"app_id":"a"}]' \
-		"$LIGHTTPD_URL/collect?appId=test_release"
+	status=$(http "$LIGHTTPD_URL/collect?appId=test_release" \
+		-H 'Content-Type: application/json' \
+		--data '[{"event_type":"t","event_id":"late-1","timestamp":1,"app_id":"a"}]')
 	kafka_ctl up
-	[[ "$output" == *" 503 "* ]]
+	assert_eq "$status" 503
 	grep -q 'unconfirmed after 300 ms and out of memory for their spool lines' "$STATE/sluice.log"
 	# Its delivery report (message_timeout_ms) spools it, or Kafka has it.
 	wait_for '[ -n "$(spool_records | grep late-1)" ] || kafka_read events | grep -q late-1' 15

@@ -136,5 +136,5 @@ cgi_stream()
 	assert_eq "$extra" 0
 	# Nothing in the spool that is not a record, no bad-* file.
 	[ -z "$(ls "$SPOOL" | grep '^bad-')" ]
-	spool_records | jq -e -s 'all(.[]; (.topic | type) == "string")' >/dev/null
+	assert_spool_whole
 }

@@ -33,28 +33,6 @@ setup()
 	failures=""
 }
 
-# Spool lines are whole records: each parses, names a topic and carries
-# a value; every file ends with a newline.
-spool_is_clean()
-{
-	local f
-
-	for f in "$SPOOL"/*.jsonl; do
-		[ -f "$f" ] || continue
-		[ "$(tail -c 1 "$f" | od -An -c | tr -d ' ')" = '\n' ] || {
-			echo "$f does not end with a newline"
-			return 1
-		}
-	done
-	spool_records | jq -e -s 'all(.[]; (.topic | type) == "string" and
-		((.value | type) == "string" or (.value_b64 | type) == "string"))' \
-		>/dev/null || {
-		echo "spool holds a line that is not a record:"
-		spool_records | tail -3
-		return 1
-	}
-}
-
 # count events: records of events (any topic but events-bad, as Raccoon
 # writes to topics by type); count events-bad: rejections.
 count()
@@ -83,7 +61,7 @@ row()
 		[[ "$cgi_log" == *"status=$want"*"$reason"* ]] ||
 			why="log line: '$cgi_log', want status=$want ... $reason"
 	fi
-	[ -n "$why" ] || spool_is_clean >/dev/null || why="spool corrupt"
+	[ -n "$why" ] || assert_spool_whole >/dev/null || why="spool corrupt"
 	if [ -z "$why" ]; then
 		case $outcome in
 		event) [ "$(count events)" -eq $((ev + 1)) ] ||

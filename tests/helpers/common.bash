@@ -22,6 +22,17 @@
 #   no_sanitizer_report FILE   fail when FILE holds a sanitizer report
 #   wait_for CMD SECONDS   retry CMD (a string) until it succeeds or time is up
 #   assert_eq GOT WANT     fail, showing both, unless they are equal
+#   assert_spool_whole     fail unless every spool file ends with a newline
+#                          and every line of it is a record
+#   http URL [CURL ARGS...]  one request with curl (20 s at most): prints
+#                          the status; the body lands in $HTTP_BODY, the
+#                          headers in $HTTP_BODY.h (see http_header)
+#   http_header NAME       value of a header of the last http response
+#   on_free_port START STOP PATH LOG...
+#                          start a server on a free loopback port: run
+#                          START PORT, wait until PATH answers; when it
+#                          does not, run STOP and try another port, but
+#                          only when a LOG says the port was taken
 #
 # Environment from `make check`: SLUICE_BUILDDIR, SLUICE_SRCDIR and, in a
 # sanitizer build, SLUICE_SANITIZERS=1.
@@ -168,4 +179,53 @@ wait_for()
 		sleep 0.1
 	done
 	eval "$1"
+}
+
+assert_spool_whole()
+{
+	local f
+
+	for f in "$SPOOL"/*.jsonl; do
+		[ -s "$f" ] || continue		# empty is whole
+		[ "$(tail -c 1 "$f" | od -An -tx1 | tr -d ' ')" = 0a ] || {
+			echo "$f does not end with a newline" >&2
+			return 1
+		}
+	done
+	spool_records | jq -e -s 'all(.[]; (.topic | type) == "string" and
+		((.value | type) == "string" or (.value_b64 | type) == "string"))' \
+		>/dev/null || {
+		echo "spool holds a line that is not a record:" >&2
+		spool_records | tail -3 >&2
+		return 1
+	}
+}
+
+HTTP_BODY="${BATS_TEST_TMPDIR:-${TMPDIR:-/tmp}}/http-body.$$"
+
+http()
+{
+	curl -s -o "$HTTP_BODY" -D "$HTTP_BODY.h" -w '%{http_code}' \
+		--max-time 20 "$@"
+}
+
+http_header()
+{
+	tr -d '\r' <"$HTTP_BODY.h" | sed -n "s/^$1: //Ip" | head -n 1
+}
+
+on_free_port()
+{
+	local start="$1" stop="$2" path="$3" try port
+	shift 3
+
+	for try in 1 2 3 4 5 6 7 8 9 10; do
+		port=$((20000 + RANDOM % 30000))
+		"$start" "$port" || true
+		wait_for "curl -s -o /dev/null http://127.0.0.1:$port$path" 5 &&
+			return 0
+		"$stop"
+		grep -qs 'Address already in use' "$@" || return 1
+	done
+	return 1
 }

@@ -10,7 +10,7 @@
 
 kafka_start()
 {
-	local dir="$1" i
+	local dir="$1"
 
 	command -v kcat >/dev/null || skip "kcat is not installed (Debian: kcat)"
 	KAFKA_DIR="$dir"
@@ -20,24 +20,19 @@ kafka_start()
 		-t events-bad -f "$dir/bootstrap" -c "$dir/ctl" \
 		>"$dir/mock.out" 2>"$dir/mock.err" 3>&- &
 	KAFKA_PID=$!
-	for i in $(seq 100); do
-		grep -q '^ready' "$dir/mock.out" 2>/dev/null && break
-		sleep 0.05
-	done
+	wait_for "grep -q '^ready' '$dir/mock.out' 2>/dev/null" 5 || true
 	KAFKA_BOOTSTRAP=$(cat "$dir/bootstrap")
 	[ -n "$KAFKA_BOOTSTRAP" ]
 }
 
 kafka_ctl()
 {
-	local before i
+	local before
 
 	before=$(grep -c '^ok' "$KAFKA_DIR/mock.out" || true)
 	echo "$*" >"$KAFKA_DIR/ctl"
-	for i in $(seq 100); do
-		[ "$(grep -c '^ok' "$KAFKA_DIR/mock.out")" -gt "$before" ] && return 0
-		sleep 0.05
-	done
+	wait_for "[ \"\$(grep -c '^ok' '$KAFKA_DIR/mock.out')\" -gt $before ]" 5 &&
+		return 0
 	echo "kafka-mock did not acknowledge: $*" >&2
 	return 1
 }

@@ -17,7 +17,7 @@
 
 lighttpd_start()
 {
-	local dir="$1" procs="${2:-2}" mode="${3:-fastcgi}" try port
+	local dir="$1" procs="${2:-2}" mode="${3:-fastcgi}"
 
 	command -v lighttpd >/dev/null ||
 		skip "lighttpd is not installed (Debian: lighttpd)"
@@ -34,34 +34,34 @@ lighttpd_start()
 			>>"$dir/spawn.log" 2>>"$dir/sluice.log" 3>&- || return 1
 		SPAWNED_PIDS=$(cat "$dir/spawn.pid")
 	fi
-	for try in 1 2 3 4 5 6 7 8 9 10; do
-		port=$((20000 + RANDOM % 30000))
-		: >"$dir/error.log"
-		SLUICE_PORT=$port SLUICE_STATE="$dir" \
-		SLUICE_FCGI="${SL_FCGI_PROGRAM:-$(sl_bin sluice.fcgi)}" \
-		SLUICE_CONFIG="$dir/sluice.conf" SLUICE_PROCS="$procs" \
-		SLUICE_CONF_DIR="${SL_LIGHTTPD_CONF_DIR:-$SLUICE_SRCDIR/lighttpd-conf}" \
-		SLUICE_MODE="$mode" \
-		SLUICE_CGI="${SL_CGI_PROGRAM:-$(sl_bin sluice.cgi)}" \
-			lighttpd -D -f "$SLUICE_SRCDIR/lighttpd-conf/lighttpd.conf" \
-			>>"$dir/stdout.log" 2>&1 3>&- &
-		LIGHTTPD_PID=$!
-		LIGHTTPD_URL="http://127.0.0.1:$port"
-		local i
-		for i in $(seq 50); do
-			kill -0 "$LIGHTTPD_PID" 2>/dev/null || break
-			curl -s -o /dev/null "$LIGHTTPD_URL/" && return 0
-			sleep 0.1
-		done
-		kill "$LIGHTTPD_PID" 2>/dev/null
-		wait "$LIGHTTPD_PID" 2>/dev/null
-		# Retry only when the port was taken.
-		grep -q 'Address already in use' "$dir/error.log" "$dir/stdout.log" ||
-			break
-	done
+	on_free_port lighttpd_launch lighttpd_kill / "$dir/error.log" \
+		"$dir/stdout.log" && return 0
 	echo "lighttpd did not start:" >&2
 	cat "$dir/error.log" "$dir/stdout.log" "$dir/sluice.log" >&2 2>/dev/null
 	return 1
+}
+
+# Start lighttpd on port $1 for lighttpd_start (whose locals it reads).
+lighttpd_launch()
+{
+	: >"$dir/error.log"
+	SLUICE_PORT=$1 SLUICE_STATE="$dir" \
+	SLUICE_FCGI="${SL_FCGI_PROGRAM:-$(sl_bin sluice.fcgi)}" \
+	SLUICE_CONFIG="$dir/sluice.conf" SLUICE_PROCS="$procs" \
+	SLUICE_CONF_DIR="${SL_LIGHTTPD_CONF_DIR:-$SLUICE_SRCDIR/lighttpd-conf}" \
+	SLUICE_MODE="$mode" \
+	SLUICE_CGI="${SL_CGI_PROGRAM:-$(sl_bin sluice.cgi)}" \
+		lighttpd -D -f "$SLUICE_SRCDIR/lighttpd-conf/lighttpd.conf" \
+		>>"$dir/stdout.log" 2>&1 3>&- &
+	LIGHTTPD_PID=$!
+	LIGHTTPD_URL="http://127.0.0.1:$1"
+}
+
+lighttpd_kill()
+{
+	kill "$LIGHTTPD_PID" 2>/dev/null || true
+	wait "$LIGHTTPD_PID" 2>/dev/null || true
+	LIGHTTPD_PID=
 }
 
 fcgi_pids()
@@ -84,23 +84,17 @@ pid_gone()
 
 lighttpd_stop()
 {
-	local i pid pids
+	local pid pids
 
 	[ -n "${LIGHTTPD_PID:-}" ] || return 0
 	pids=$(fcgi_pids || true)
 	kill -TERM "$LIGHTTPD_PID" 2>/dev/null || return 0
-	for i in $(seq 100); do
-		kill -0 "$LIGHTTPD_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_for "! kill -0 $LIGHTTPD_PID 2>/dev/null" 10 || true
 	wait "$LIGHTTPD_PID" 2>/dev/null || true
 	# spawn-fcgi's processes are not lighttpd's to stop.
 	[ -z "${SPAWNED_PIDS:-}" ] || kill -TERM $SPAWNED_PIDS 2>/dev/null || true
 	for pid in $pids; do
-		for i in $(seq 150); do
-			pid_gone "$pid" && break
-			sleep 0.1
-		done
+		wait_for "pid_gone $pid" 15 || true
 	done
 	LIGHTTPD_PID=
 }
