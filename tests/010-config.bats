@@ -128,6 +128,24 @@ ROWS
 	assert_eq "$output" "$CONF:4: duplicate section [app test_release]"
 }
 
+@test "a section id follows the rule its adapter applies to requests" {
+	# Reelevant's datasource is a path segment: no '.' or ':' there, so
+	# a section that no request could reach is refused at load.
+	write_config '[datasource shop.eu]'
+	check
+	[ "$status" -eq 1 ]
+	assert_eq "$output" "$CONF:4: [datasource] needs an id of letters, digits, '_', '-' (at most 128), e.g. [datasource my_id]"
+	# Apps and sources may have them.
+	write_config '[source shop.eu]' '[app shop:web]'
+	check
+	[ "$status" -eq 0 ]
+	# An id of 129 bytes is one too many, for every kind.
+	write_config "[source $(printf 'a%.0s' $(seq 129))]"
+	check
+	[ "$status" -eq 1 ]
+	[[ "$output" == "$CONF:4: [source] needs an id"* ]]
+}
+
 @test "topic_pattern must hold exactly one %s" {
 	write_config '[kafka]' 'topic_pattern = events-%d'
 	check
