@@ -10,6 +10,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -18,6 +19,7 @@
 
 #include "adapter.h"
 #include "codec.h"
+#include "json.h"
 #include "log.h"
 #include "validate.h"
 
@@ -193,9 +195,9 @@ static bool hash_matches(const struct cs_req *cr, const char *hash)
 }
 
 /* An SDK attribute name: a letter or '_' then letters, digits or '_'. */
-static bool name_is_valid(const char *name)
+static bool name_is_valid_n(const char *name, size_t n)
 {
-	size_t i, n = strlen(name);
+	size_t i;
 
 	if (n == 0 || n > CS_MAX_NAME ||
 	    (!isalpha((unsigned char)name[0]) && name[0] != '_'))
@@ -204,6 +206,11 @@ static bool name_is_valid(const char *name)
 		if (!isalnum((unsigned char)name[i]) && name[i] != '_')
 			return false;
 	return true;
+}
+
+static bool name_is_valid(const char *name)
+{
+	return name_is_valid_n(name, strlen(name));
 }
 
 static int member_count(const cJSON *obj)
@@ -340,6 +347,236 @@ static void to_event(struct cs_req *cr, const cJSON *item, const cJSON *meta,
 		ev->ids[SL_ID_SESSION] = s;
 }
 
+/*
+ * The fast road. The slow one builds a tree of each body, checks it and
+ * writes it back out; a plain body (json.h) of valid events needs none of
+ * that: its events' bytes go into their records as they came.
+ */
+
+/* Every member name of object obj follows the SDK's rules. */
+static bool plain_names_valid(const struct sl_json *j,
+			      const struct sl_jtok *obj)
+{
+	size_t i = (size_t)(obj - j->tok) + 1, k;
+
+	for (k = 0; k < obj->count; k++) {
+		if (!name_is_valid_n(j->text + j->tok[i].start, j->tok[i].len))
+			return false;
+		i = j->tok[i + 1].next;
+	}
+	return true;
+}
+
+/* True when ev is valid by event_is_valid()'s rules and plain enough to
+ * show it without a tree; false sends the request down the slow road,
+ * which says what is wrong, if anything. */
+static bool plain_event_is_valid(const struct sl_json *j,
+				 const struct sl_jtok *ev)
+{
+	static const char *const required[] = {
+		"event_type", "event_id", "app_id",
+	};
+	const struct sl_jtok *t, *user, *u, *v;
+	int64_t ts;
+	size_t i, k;
+
+	if (ev->type != SL_J_OBJECT)
+		return false;
+	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+		t = sl_json_member(j, ev, required[i]);
+		if (!t || !sl_json_is_plain_string(t, SL_MAX_ID_LEN))
+			return false;
+	}
+	t = sl_json_member(j, ev, "timestamp");
+	if (!t || !sl_json_int(j, t, &ts) || ts < 0)
+		return false;
+	if ((t = sl_json_member(j, ev, "items"))) {
+		if (t->type != SL_J_ARRAY || t->count > CS_MAX_ITEMS)
+			return false;
+		for (i = (size_t)(t - j->tok) + 1, k = 0; k < t->count;
+		     k++, i = j->tok[i].next)
+			if (j->tok[i].type != SL_J_OBJECT)
+				return false;
+	}
+	if ((user = sl_json_member(j, ev, "user"))) {
+		if (user->type != SL_J_OBJECT || user->count > CS_MAX_USER_ATTRS ||
+		    !plain_names_valid(j, user))
+			return false;
+		for (i = (size_t)(user - j->tok) + 1, k = 0; k < user->count;
+		     k++, i = j->tok[i + 1].next) {
+			u = &j->tok[i + 1];
+			v = sl_json_member(j, u, "set_timestamp");
+			if (u->type != SL_J_OBJECT ||
+			    !sl_json_member(j, u, "value") || !v ||
+			    !sl_json_int(j, v, &ts))
+				return false;
+		}
+	}
+	if ((t = sl_json_member(j, ev, "attributes")) &&
+	    (t->type != SL_J_OBJECT || t->count > CS_MAX_ATTRS ||
+	     !plain_names_valid(j, t)))
+		return false;
+	/* Identities: kept when plain strings, ignored when not strings,
+	 * decoded by the slow road when escaped. */
+	for (i = 0; i < 3; i++) {
+		static const char *const ids[] = {
+			"device_id", "unique_id", "_session_id",
+		};
+
+		t = i < 2 ? sl_json_member(j, ev, ids[i]) :
+		    (u = sl_json_member(j, ev, "attributes")) ?
+		    sl_json_member(j, u, ids[i]) : NULL;
+		if (t && t->type == SL_J_STRING && t->escaped)
+			return false;
+	}
+	return true;
+}
+
+/* The query parameters worth keeping, as a JSON object's text. */
+static int meta_text(struct sl_ctx *ctx, const char *app_id,
+		     struct sl_buf *out)
+{
+	struct sl_buf v = { 0 };
+	size_t i;
+	int rc;
+
+	rc = sl_buf_puts(out, "{\"appId\":");
+	if (!rc)
+		rc = sl_buf_json_str(out, app_id, strlen(app_id));
+	for (i = 0; !rc && i < sizeof(meta_params) / sizeof(meta_params[0]); i++) {
+		int found = sl_query_get(ctx->req->query, meta_params[i], &v);
+
+		if (found == 1 && sl_utf8_is_valid(v.data, v.len)) {
+			rc = sl_buf_cat(out, ",\"", meta_params[i], "\":",
+					(char *)NULL);
+			if (!rc)
+				rc = sl_buf_json_str(out, v.data, v.len);
+		} else if (found) {
+			sl_log(SL_LOG_WARN, ctx->req->id, ctx->route,
+			       "query parameter %s has a bad %%-escape or is not UTF-8 text: not kept",
+			       meta_params[i]);
+		}
+	}
+	if (!rc)
+		rc = sl_buf_puts(out, "}");
+	sl_buf_release(&v);
+	return rc;
+}
+
+/* The string tok (plain, or NULL) as a C string in strs; its offset in
+ * *at, SIZE_MAX for none. */
+static int keep_string(const struct sl_json *j, const struct sl_jtok *tok,
+		       struct sl_buf *strs, size_t *at)
+{
+	*at = SIZE_MAX;
+	if (!tok || !sl_json_is_plain_string(tok, SL_MAX_ID_LEN))
+		return 0;
+	*at = strs->len;
+	if (sl_buf_append(strs, j->text + tok->start, tok->len) ||
+	    sl_buf_append(strs, "", 1))
+		return -ENOMEM;
+	return 0;
+}
+
+/* Record each event of the plain array j. Returns 0 or -ENOMEM (the core
+ * then answers). */
+static int add_plain_events(struct cs_req *cr, const struct sl_json *j,
+			    const char *meta, size_t meta_len)
+{
+	struct sl_ctx *ctx = cr->ctx;
+	struct sl_buf data = { 0 }, strs = { 0 };
+	const struct sl_jtok *root = &j->tok[0], *ev, *attrs;
+	size_t i = 1, k, at[5];
+	int rc = 0;
+
+	for (k = 0; !rc && k < root->count; k++, i = j->tok[i].next) {
+		char topic[SL_TOPIC_MAX + 1];
+		struct sl_event e = {
+			.protocol = "clickstream",
+			.source = cr->app->id,
+			.topic = cr->app->topic,
+			.meta_text = meta,
+			.meta_len = meta_len,
+			.has_event_ts = 1,
+		};
+
+		ev = &j->tok[i];
+		attrs = sl_json_member(j, ev, "attributes");
+		sl_buf_reset(&data);
+		sl_buf_reset(&strs);
+		rc = keep_string(j, sl_json_member(j, ev, "event_type"), &strs, &at[0]);
+		if (!rc)
+			rc = keep_string(j, sl_json_member(j, ev, "event_id"), &strs, &at[1]);
+		if (!rc)
+			rc = keep_string(j, sl_json_member(j, ev, "device_id"), &strs, &at[2]);
+		if (!rc)
+			rc = keep_string(j, sl_json_member(j, ev, "unique_id"), &strs, &at[3]);
+		if (!rc)
+			rc = keep_string(j, attrs ? sl_json_member(j, attrs, "_session_id") :
+					 NULL, &strs, &at[4]);
+		if (!rc)
+			rc = sl_json_put_compact(j, ev, &data);
+		if (rc) {
+			sl_ctx_fail(ctx, "out of memory for an event");
+			break;
+		}
+		/* strs no longer moves: point into it. */
+		e.event_type = strs.data + at[0];
+		e.event_id = strs.data + at[1];
+		if (at[2] != SIZE_MAX)
+			e.ids[SL_ID_DEVICE] = strs.data + at[2];
+		if (at[3] != SIZE_MAX)
+			e.ids[SL_ID_USER] = strs.data + at[3];
+		if (at[4] != SIZE_MAX)
+			e.ids[SL_ID_SESSION] = strs.data + at[4];
+		if (cr->app->topic_by_type) {
+			sl_topic_from_pattern(ctx->cfg->kafka_topic_pattern,
+					      e.event_type, topic);
+			e.topic = topic;
+		}
+		sl_json_int(j, sl_json_member(j, ev, "timestamp"), &e.event_ts);
+		e.data_text = data.data;
+		e.data_len = data.len;
+		rc = sl_ctx_add_event(ctx, &e);
+	}
+	sl_buf_release(&data);
+	sl_buf_release(&strs);
+	return rc;
+}
+
+/* The fast road for the decoded body: 1 when the request is answered, 0
+ * to take the slow road instead. */
+static int collect_plain(struct cs_req *cr, const char *app_id)
+{
+	struct sl_ctx *ctx = cr->ctx;
+	struct sl_json j = { 0 };
+	struct sl_buf meta = { 0 };
+	size_t i, k;
+	int rc;
+
+	if (!cr->text_len || !sl_utf8_is_valid(cr->text, cr->text_len))
+		return 0;
+	rc = sl_json_scan(&j, cr->text, cr->text_len);
+	if (rc == 1 && (j.tok[0].type != SL_J_ARRAY || !j.tok[0].count ||
+			j.tok[0].count > ctx->cfg->max_events))
+		rc = 0;
+	for (i = 1, k = 0; rc == 1 && k < j.tok[0].count; k++, i = j.tok[i].next)
+		if (!plain_event_is_valid(&j, &j.tok[i]))
+			rc = 0;
+	if (rc == 1) {
+		if (meta_text(ctx, app_id, &meta))
+			sl_ctx_fail(ctx, "out of memory for the events' meta");
+		else if (!add_plain_events(cr, &j, meta.data, meta.len))
+			sl_response_set(ctx->resp, 200, NULL, NULL, 0);
+	} else if (rc < 0) {
+		sl_ctx_fail(ctx, "out of memory reading the events");
+		rc = 1;
+	}
+	sl_buf_release(&meta);
+	sl_json_release(&j);
+	return rc;
+}
+
 static void collect(struct sl_ctx *ctx)
 {
 	struct cs_req cr = { .ctx = ctx };
@@ -368,6 +605,8 @@ static void collect(struct sl_ctx *ctx)
 			goto out;
 		}
 	}
+	if (collect_plain(&cr, app_id.data))
+		goto out;
 	root = sl_json_parse(cr.text, cr.text_len, &why);
 	if (!root) {
 		refuse(&cr, 400, true, why);

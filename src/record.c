@@ -138,6 +138,15 @@ static int put_json(struct sl_buf *b, const char *name, const cJSON *item)
 	return rc ? rc : put_value(b, item);
 }
 
+/* ,"name":text, text being JSON already. */
+static int put_text(struct sl_buf *b, const char *name, const char *text,
+		    size_t len)
+{
+	int rc = put_key(b, ",", name, ":");
+
+	return rc ? rc : sl_buf_append(b, text, len);
+}
+
 /* ,"ip":…,"user_agent":…,"request_id":… */
 static int put_client(struct sl_buf *b, const struct sl_enrichment *en)
 {
@@ -220,9 +229,11 @@ int sl_record_encode(struct sl_record *rec, const struct sl_event *ev,
 	if (!rc)
 		rc = put_client(b, en);
 	if (!rc)
-		rc = put_json(b, "meta", ev->meta);
+		rc = ev->meta_text ? put_text(b, "meta", ev->meta_text, ev->meta_len) :
+		     put_json(b, "meta", ev->meta);
 	if (!rc)
-		rc = put_json(b, "data", ev->data);
+		rc = ev->data_text ? put_text(b, "data", ev->data_text, ev->data_len) :
+		     put_json(b, "data", ev->data);
 	if (!rc)
 		rc = sl_buf_puts(b, "}");
 	if (rc)

@@ -41,6 +41,13 @@ struct sl_event {
 	const char *topic;		/* NULL: kafka.topic */
 	const cJSON *data;		/* the event as sent */
 	const cJSON *meta;		/* request-level extras or NULL */
+	/* Instead of data and meta: the same as compact JSON text, written
+	 * into the record as it is (a decoder that keeps the event's bytes
+	 * has checked them; see json.h). */
+	const char *data_text;
+	size_t data_len;
+	const char *meta_text;
+	size_t meta_len;
 	const void *raw;		/* non-NULL: a raw record, see below */
 	size_t raw_len;
 	struct sl_header extra[4];	/* raw records: more headers */

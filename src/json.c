@@ -1,0 +1,380 @@
+/* json.c - one strict pass over a JSON text, no tree */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "validate.h"
+
+/* Members an object may have for the duplicate check done here; an
+ * object with more is not plain (the tree parser checks it). */
+#define MAX_PLAIN_MEMBERS 32
+
+/* Digits a plain number may have: up to 15, every integer is exact in a
+ * double and every fraction reads back as the same double. */
+#define MAX_PLAIN_DIGITS 15
+
+struct scan {
+	struct sl_json *j;
+	const char *p, *end;
+	int depth;
+};
+
+enum { NOT_PLAIN = 0, PLAIN = 1 };
+
+static int value(struct scan *s);
+
+/* A new token at index *at. Returns 0 or -ENOMEM. */
+static int push(struct scan *s, enum sl_jtype type, const char *start,
+		size_t *at)
+{
+	struct sl_json *j = s->j;
+	struct sl_jtok *t;
+
+	if (j->n == j->cap) {
+		size_t cap = j->cap ? j->cap * 2 : 64;
+
+		t = realloc(j->tok, cap * sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		j->tok = t;
+		j->cap = cap;
+	}
+	*at = j->n++;
+	t = &j->tok[*at];
+	t->type = (uint8_t)type;
+	t->escaped = false;
+	t->start = (uint32_t)(start - j->text);
+	t->len = 0;
+	t->count = 0;
+	t->next = (uint32_t)j->n;
+	return 0;
+}
+
+static void blanks(struct scan *s)
+{
+	const char *p = s->p;
+
+	while (p < s->end &&
+	       (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+		p++;
+	if (p != s->p && s->depth >= 2)
+		s->j->spaced = true;	/* inside an element of the root */
+	s->p = p;
+}
+
+static int hex4(const char *p, unsigned int *v)
+{
+	int i;
+
+	*v = 0;
+	for (i = 0; i < 4; i++) {
+		char c = p[i];
+
+		*v <<= 4;
+		if (c >= '0' && c <= '9')
+			*v |= (unsigned int)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			*v |= (unsigned int)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			*v |= (unsigned int)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	return 0;
+}
+
+static int string(struct scan *s)
+{
+	const char *p = s->p + 1;
+	unsigned int u;
+	size_t at;
+	int rc = push(s, SL_J_STRING, p, &at);
+
+	if (rc)
+		return rc;
+	for (;;) {
+		p += sl_json_plain_span(p, (size_t)(s->end - p));
+		if (p >= s->end || (unsigned char)*p < 0x20)
+			return NOT_PLAIN;
+		if (*p == '"')
+			break;
+		/* A backslash. */
+		s->j->tok[at].escaped = true;
+		if (p + 1 >= s->end)
+			return NOT_PLAIN;
+		if (strchr("\"\\/bfnrt", p[1]) && p[1]) {
+			p += 2;
+			continue;
+		}
+		if (p[1] != 'u' || s->end - p < 6 || hex4(p + 2, &u) ||
+		    u == 0 || (u >= 0xd800 && u <= 0xdfff))
+			return NOT_PLAIN;
+		p += 6;
+	}
+	s->j->tok[at].len = (uint32_t)(p - (s->j->text + s->j->tok[at].start));
+	s->p = p + 1;
+	return PLAIN;
+}
+
+static int number(struct scan *s)
+{
+	const char *p = s->p;
+	size_t at, digits = 0;
+	int rc;
+
+	if (*p == '-') {
+		p++;
+		if (p < s->end && *p == '0')
+			return NOT_PLAIN;	/* negative zero, or -0.5 */
+	}
+	if (p >= s->end || *p < '0' || *p > '9')
+		return NOT_PLAIN;
+	if (*p == '0') {
+		p++;
+		digits++;
+	} else {
+		while (p < s->end && *p >= '0' && *p <= '9') {
+			p++;
+			digits++;
+		}
+	}
+	if (p < s->end && *p == '.') {
+		p++;
+		if (p >= s->end || *p < '0' || *p > '9')
+			return NOT_PLAIN;
+		while (p < s->end && *p >= '0' && *p <= '9') {
+			p++;
+			digits++;
+		}
+	}
+	if (digits > MAX_PLAIN_DIGITS ||
+	    (p < s->end && (*p == 'e' || *p == 'E')))
+		return NOT_PLAIN;
+	rc = push(s, SL_J_NUMBER, s->p, &at);
+	if (rc)
+		return rc;
+	s->j->tok[at].len = (uint32_t)(p - s->p);
+	s->p = p;
+	return PLAIN;
+}
+
+static int literal(struct scan *s, const char *word, enum sl_jtype type)
+{
+	size_t n = strlen(word), at;
+	int rc;
+
+	if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n))
+		return NOT_PLAIN;
+	rc = push(s, type, s->p, &at);
+	if (rc)
+		return rc;
+	s->j->tok[at].len = (uint32_t)n;
+	s->p += n;
+	return PLAIN;
+}
+
+/* No two members of the object at index obj share a name. */
+static bool names_unique(const struct sl_json *j, size_t obj)
+{
+	const struct sl_jtok *t = j->tok, *names[MAX_PLAIN_MEMBERS];
+	size_t i = obj + 1, k, m;
+
+	for (k = 0; k < t[obj].count; k++) {
+		names[k] = &t[i];
+		for (m = 0; m < k; m++)
+			if (names[m]->len == t[i].len &&
+			    !memcmp(j->text + names[m]->start,
+				    j->text + t[i].start, t[i].len))
+				return false;
+		i = t[i + 1].next;
+	}
+	return true;
+}
+
+/* An object or array; s->p is at its opening bracket. */
+static int container(struct scan *s, enum sl_jtype type)
+{
+	char close = type == SL_J_OBJECT ? '}' : ']';
+	size_t at, key;
+	int rc;
+
+	if (++s->depth > SL_MAX_DEPTH)
+		return NOT_PLAIN;
+	rc = push(s, type, s->p, &at);
+	if (rc)
+		return rc;
+	s->p++;
+	blanks(s);
+	if (s->p < s->end && *s->p == close)
+		goto out_close;
+	for (;;) {
+		if (type == SL_J_OBJECT) {
+			if (s->p >= s->end || *s->p != '"')
+				return NOT_PLAIN;
+			key = s->j->n;
+			rc = string(s);
+			if (rc != PLAIN)
+				return rc;
+			if (s->j->tok[key].escaped ||
+			    s->j->tok[at].count == MAX_PLAIN_MEMBERS)
+				return NOT_PLAIN;
+			blanks(s);
+			if (s->p >= s->end || *s->p != ':')
+				return NOT_PLAIN;
+			s->p++;
+			blanks(s);
+		}
+		rc = value(s);
+		if (rc != PLAIN)
+			return rc;
+		s->j->tok[at].count++;
+		blanks(s);
+		if (s->p < s->end && *s->p == ',') {
+			s->p++;
+			blanks(s);
+			continue;
+		}
+		if (s->p < s->end && *s->p == close)
+			break;
+		return NOT_PLAIN;
+	}
+	if (type == SL_J_OBJECT && !names_unique(s->j, at))
+		return NOT_PLAIN;
+out_close:
+	s->p++;
+	s->j->tok[at].len = (uint32_t)(s->p - (s->j->text + s->j->tok[at].start));
+	s->j->tok[at].next = (uint32_t)s->j->n;
+	s->depth--;
+	return PLAIN;
+}
+
+static int value(struct scan *s)
+{
+	if (s->p >= s->end)
+		return NOT_PLAIN;
+	switch (*s->p) {
+	case '{':
+		return container(s, SL_J_OBJECT);
+	case '[':
+		return container(s, SL_J_ARRAY);
+	case '"':
+		return string(s);
+	case 't':
+		return literal(s, "true", SL_J_TRUE);
+	case 'f':
+		return literal(s, "false", SL_J_FALSE);
+	case 'n':
+		return literal(s, "null", SL_J_NULL);
+	default:
+		return number(s);
+	}
+}
+
+int sl_json_scan(struct sl_json *j, const char *text, size_t len)
+{
+	struct scan s = { .j = j, .p = text, .end = text + len };
+	int rc;
+
+	j->text = text;
+	j->n = 0;
+	j->spaced = false;
+	if (len >= UINT32_MAX)
+		return NOT_PLAIN;
+	blanks(&s);
+	rc = value(&s);
+	if (rc != PLAIN)
+		return rc;
+	blanks(&s);
+	return s.p == s.end ? PLAIN : NOT_PLAIN;
+}
+
+const struct sl_jtok *sl_json_member(const struct sl_json *j,
+				     const struct sl_jtok *obj,
+				     const char *name)
+{
+	size_t n = strlen(name), i = (size_t)(obj - j->tok) + 1, k;
+
+	if (obj->type != SL_J_OBJECT)
+		return NULL;
+	for (k = 0; k < obj->count; k++) {
+		const struct sl_jtok *key = &j->tok[i];
+
+		if (key->len == n && !memcmp(j->text + key->start, name, n))
+			return &j->tok[i + 1];
+		i = j->tok[i + 1].next;
+	}
+	return NULL;
+}
+
+bool sl_json_is_plain_string(const struct sl_jtok *tok, size_t max)
+{
+	return tok->type == SL_J_STRING && !tok->escaped && tok->len > 0 &&
+	       tok->len <= max;
+}
+
+bool sl_json_int(const struct sl_json *j, const struct sl_jtok *tok,
+		 int64_t *out)
+{
+	const char *p = j->text + tok->start, *end = p + tok->len;
+	bool minus = false;
+	int64_t v = 0;
+
+	if (tok->type != SL_J_NUMBER)
+		return false;
+	if (*p == '-') {
+		minus = true;
+		p++;
+	}
+	for (; p < end; p++) {
+		if (*p < '0' || *p > '9')
+			return false;	/* a fraction */
+		v = v * 10 + (*p - '0');
+	}
+	*out = minus ? -v : v;
+	return true;
+}
+
+int sl_json_put_compact(const struct sl_json *j, const struct sl_jtok *tok,
+			struct sl_buf *out)
+{
+	const char *p = j->text + tok->start, *end, *run;
+	bool in_string = false;
+	size_t n;
+	int rc;
+
+	if (tok->type == SL_J_STRING) {
+		p--;	/* the quotes too */
+		end = p + tok->len + 2;
+	} else {
+		end = p + tok->len;
+	}
+	if (!j->spaced)
+		return sl_buf_append(out, p, (size_t)(end - p));
+	/* Copy runs of bytes, leaving out blanks between tokens. */
+	rc = sl_buf_reserve(out, (size_t)(end - p));
+	for (run = p; !rc && p < end; p++) {
+		if (in_string) {
+			if (*p == '\\')
+				p++;
+			else if (*p == '"')
+				in_string = false;
+		} else if (*p == '"') {
+			in_string = true;
+		} else if (*p == ' ' || *p == '\n' || *p == '\r' ||
+			   *p == '\t') {
+			n = (size_t)(p - run);
+			rc = sl_buf_append(out, run, n);
+			run = p + 1;
+		}
+	}
+	return rc ? rc : sl_buf_append(out, run, (size_t)(end - run));
+}
+
+void sl_json_release(struct sl_json *j)
+{
+	free(j->tok);
+	memset(j, 0, sizeof(*j));
+}
