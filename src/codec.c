@@ -5,6 +5,9 @@
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include <zlib.h>
 
@@ -252,9 +255,24 @@ bool sl_utf8_is_valid(const char *s, size_t len)
 	const unsigned char *end = p + len;
 
 	while (p < end) {
-		unsigned char c = *p;
+		unsigned char c;
 		unsigned int cp, need, i;
 		uint64_t w;
+
+#ifdef __SSE2__
+		/* Sixteen ASCII bytes at a time: no high bit, no NUL. */
+		while (end - p >= 16) {
+			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+
+			if (_mm_movemask_epi8(x) ||
+			    _mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_setzero_si128())))
+				break;
+			p += 16;
+		}
+		if (p >= end)
+			break;
+#endif
+		c = *p;
 
 		/* Most text is ASCII: eight bytes at a time while every one
 		 * has its high bit clear and is not NUL. Adding 0x7f to the

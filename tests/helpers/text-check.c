@@ -59,36 +59,45 @@ static bool utf8_reference(const unsigned char *s, size_t len)
 	return true;
 }
 
+/* Append, or stop the check: it has no use without memory. */
+static void put(struct sl_buf *b, const char *s, size_t len)
+{
+	if (sl_buf_append(b, s, len)) {
+		fprintf(stderr, "text-check: out of memory\n");
+		exit(1);
+	}
+}
+
 /* JSON string escaping, one byte at a time. */
 static void json_reference(struct sl_buf *b, const char *s, size_t len)
 {
 	size_t i;
 
-	sl_buf_append(b, "\"", 1);
+	put(b, "\"", 1);
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (c == '"' || c == '\\') {
 			char e[2] = { '\\', (char)c };
 
-			sl_buf_append(b, e, 2);
+			put(b, e, 2);
 		} else if (c == '\n') {
-			sl_buf_append(b, "\\n", 2);
+			put(b, "\\n", 2);
 		} else if (c == '\r') {
-			sl_buf_append(b, "\\r", 2);
+			put(b, "\\r", 2);
 		} else if (c == '\t') {
-			sl_buf_append(b, "\\t", 2);
+			put(b, "\\t", 2);
 		} else if (c == '\b') {
-			sl_buf_append(b, "\\b", 2);
+			put(b, "\\b", 2);
 		} else if (c == '\f') {
-			sl_buf_append(b, "\\f", 2);
+			put(b, "\\f", 2);
 		} else if (c < 0x20) {
 			sl_buf_printf(b, "\\u%04x", c);
 		} else {
-			sl_buf_append(b, s + i, 1);
+			put(b, s + i, 1);
 		}
 	}
-	sl_buf_append(b, "\"", 1);
+	put(b, "\"", 1);
 }
 
 static void show(const char *what, const unsigned char *s, size_t len)
@@ -114,8 +123,8 @@ static void check(const unsigned char *s, size_t len)
 	if (!valid)
 		return;
 	/* Start at an odd offset in the buffer, as inside a record. */
-	sl_buf_append(&got, "x", 1);
-	sl_buf_append(&want, "x", 1);
+	put(&got, "x", 1);
+	put(&want, "x", 1);
 	if (sl_buf_json_str(&got, (const char *)s, len))
 		show("sl_buf_json_str (out of memory)", s, len);
 	json_reference(&want, (const char *)s, len);
@@ -148,7 +157,7 @@ int main(int argc, char **argv)
 	size_t len, at, i, f, flen;
 	unsigned int c;
 
-	for (len = 1; len <= 24; len++) {
+	for (len = 1; len <= 40; len++) {	/* two 16-byte blocks and a tail */
 		for (at = 0; at < len; at++) {
 			for (c = 0; c < 256; c++) {
 				memset(s, 'a', len);
