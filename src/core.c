@@ -124,7 +124,6 @@ static void answer_error(struct sl_ctx *ctx, int status, const char *reason)
 int sl_ctx_add_event(struct sl_ctx *ctx, struct sl_event *ev)
 {
 	struct sl_ctx_private *priv = ctx->priv;
-	struct sl_record rec;
 	char id[37];
 	int rc;
 
@@ -141,9 +140,8 @@ int sl_ctx_add_event(struct sl_ctx *ctx, struct sl_event *ev)
 		}
 		ev->event_id = id;
 	}
-	rc = sl_record_encode(&rec, ev, &priv->en, ctx->cfg->kafka_topic);
-	if (!rc)
-		rc = sl_batch_add(&priv->batch, &rec, false);
+	rc = sl_batch_add_event(&priv->batch, ev, &priv->en,
+				ctx->cfg->kafka_topic);
 	if (ev->event_id == id)
 		ev->event_id = NULL;
 	if (rc)
@@ -162,7 +160,6 @@ static void reject(struct sl_ctx *ctx, int status, const char *source,
 		   bool with_body, const char *reason)
 {
 	struct sl_rejection rj = { 0 };
-	struct sl_record rec;
 	int rc;
 
 	sl_log(SL_LOG_WARN, ctx->req->id, ctx->route, "status=%d %s", status,
@@ -178,10 +175,8 @@ static void reject(struct sl_ctx *ctx, int status, const char *source,
 		rj.body = ctx->req->body.data;
 		rj.body_len = ctx->req->body.len;
 	}
-	rc = sl_record_encode_bad(&rec, &rj, &ctx->priv->en,
-				  ctx->cfg->kafka_bad_topic);
-	if (!rc)
-		rc = sl_batch_add(&ctx->priv->batch, &rec, true);
+	rc = sl_batch_add_rejection(&ctx->priv->batch, &rj, &ctx->priv->en,
+				    ctx->cfg->kafka_bad_topic);
 	if (rc)
 		sl_log(SL_LOG_ERROR, ctx->req->id, ctx->route,
 		       "rejection not recorded: %s", strerror(-rc));
@@ -403,6 +398,9 @@ void sl_core_handle(struct sl_core *core, const struct sl_transport *tp,
 	priv.en.ip = priv.ip[0] ? priv.ip : NULL;
 	priv.en.user_agent = req.user_agent;
 	priv.en.request_id = req.id;
+	/* Shared by every record; without memory each writes its own. */
+	if (sl_enrichment_prepare(&priv.en))
+		sl_buf_release(&priv.en.client);
 	priv.not_tracked = core->cfg->do_not_track == SL_PRIVACY_DROP &&
 			   sl_privacy_signal(&req);
 
@@ -429,6 +427,7 @@ out_send:
 		sl_log(SL_LOG_INFO, req.id, ctx.route,
 		       "client went away before the response was written");
 	sl_batch_release(&priv.batch);
+	sl_buf_release(&priv.en.client);
 	sl_response_release(&resp);
 	sl_request_release(&req);
 }

@@ -147,10 +147,32 @@ static int put_text(struct sl_buf *b, const char *name, const char *text,
 	return rc ? rc : sl_buf_append(b, text, len);
 }
 
+int sl_enrichment_prepare(struct sl_enrichment *en)
+{
+	struct sl_buf b = { 0 };
+	int rc = put_opt(&b, "ip", en->ip);
+
+	if (!rc)
+		rc = put_opt(&b, "user_agent", en->user_agent);
+	if (!rc)
+		rc = put_opt(&b, "request_id", en->request_id);
+	if (rc) {
+		sl_buf_release(&b);
+		return rc;
+	}
+	sl_buf_release(&en->client);
+	en->client = b;
+	return 0;
+}
+
 /* ,"ip":…,"user_agent":…,"request_id":… */
 static int put_client(struct sl_buf *b, const struct sl_enrichment *en)
 {
-	int rc = put_opt(b, "ip", en->ip);
+	int rc;
+
+	if (en->client.len)
+		return sl_buf_append(b, en->client.data, en->client.len);
+	rc = put_opt(b, "ip", en->ip);
 
 	if (!rc)
 		rc = put_opt(b, "user_agent", en->user_agent);
@@ -170,9 +192,9 @@ static void add_header(struct sl_record *rec, const char *name,
 }
 
 int sl_record_encode(struct sl_record *rec, const struct sl_event *ev,
-		     const struct sl_enrichment *en, const char *default_topic)
+		     const struct sl_enrichment *en, const char *default_topic,
+		     struct sl_buf *b)
 {
-	struct sl_buf *b = &rec->value;
 	int rc, i;
 
 	memset(rec, 0, sizeof(*rec));
@@ -194,10 +216,7 @@ int sl_record_encode(struct sl_record *rec, const struct sl_event *ev,
 		add_header(rec, "user_agent", en->user_agent);
 		for (j = 0; j < ev->nextra; j++)
 			add_header(rec, ev->extra[j].name, ev->extra[j].value);
-		rc = sl_buf_append(b, ev->raw, ev->raw_len);
-		if (rc)
-			sl_record_release(rec);
-		return rc;
+		return sl_buf_append(b, ev->raw, ev->raw_len);
 	}
 
 	rc = sl_buf_puts(b, "{\"v\":1");
@@ -236,15 +255,13 @@ int sl_record_encode(struct sl_record *rec, const struct sl_event *ev,
 		     put_json(b, "data", ev->data);
 	if (!rc)
 		rc = sl_buf_puts(b, "}");
-	if (rc)
-		sl_record_release(rec);
 	return rc;
 }
 
 int sl_record_encode_bad(struct sl_record *rec, const struct sl_rejection *rj,
-			 const struct sl_enrichment *en, const char *bad_topic)
+			 const struct sl_enrichment *en, const char *bad_topic,
+			 struct sl_buf *b)
 {
-	struct sl_buf *b = &rec->value;
 	int rc;
 
 	memset(rec, 0, sizeof(*rec));
@@ -279,8 +296,6 @@ int sl_record_encode_bad(struct sl_record *rec, const struct sl_rejection *rj,
 	}
 	if (!rc)
 		rc = sl_buf_puts(b, "}");
-	if (rc)
-		sl_record_release(rec);
 	return rc;
 }
 

@@ -60,10 +60,21 @@ struct sl_enrichment {
 	const char *ip;			/* client address or NULL */
 	const char *user_agent;		/* or NULL */
 	const char *request_id;
+	struct sl_buf client;		/* the three above as the envelope
+					 * writes them, once per request */
 };
 
+/*
+ * Write en's client part (ip, user_agent, request_id) once, for every
+ * record of the request to copy. Optional: without it each record writes
+ * its own. Returns 0 or -ENOMEM. The caller releases en->client.
+ */
+int sl_enrichment_prepare(struct sl_enrichment *en)
+	__attribute__((warn_unused_result));
+
 /* One Kafka record. Strings are borrowed from the event it was made of;
- * value is owned and freed by sl_record_release(). */
+ * value is owned and freed by sl_record_release(), or borrowed (cap 0)
+ * where the comment says so. */
 struct sl_record {
 	const char *topic;
 	const char *key;		/* NULL: no key (any partition) */
@@ -82,11 +93,13 @@ struct sl_record {
  * record"):
  * value {"v":1,"event_id",...,"data":{...}}, key the first identity the
  * event carries, headers protocol/source/event_type/request_id, topic
- * ev->topic or default_topic. event_id must be set by now.
- * Returns 0 or -ENOMEM.
+ * ev->topic or default_topic. event_id must be set by now. The value is
+ * appended to value (rec->value stays empty), so the caller chooses
+ * where it lives. Returns 0 or -ENOMEM (value then holds part of it).
  */
 int sl_record_encode(struct sl_record *rec, const struct sl_event *ev,
-		     const struct sl_enrichment *en, const char *default_topic)
+		     const struct sl_enrichment *en, const char *default_topic,
+		     struct sl_buf *value)
 	__attribute__((warn_unused_result));
 
 /* What the core knows of a rejected request or event. */
@@ -105,10 +118,12 @@ struct sl_rejection {
 /*
  * Encode a rejection for the bad-events topic: value {"v":1,"reason",
  * "status",...,"body":"text"} (or "body_b64" when the body is not UTF-8
- * text), header "reason" besides the usual ones. Returns 0 or -ENOMEM.
+ * text), header "reason" besides the usual ones. The value is appended
+ * to value, as by sl_record_encode(). Returns 0 or -ENOMEM.
  */
 int sl_record_encode_bad(struct sl_record *rec, const struct sl_rejection *rj,
-			 const struct sl_enrichment *en, const char *bad_topic)
+			 const struct sl_enrichment *en, const char *bad_topic,
+			 struct sl_buf *value)
 	__attribute__((warn_unused_result));
 
 /*

@@ -93,53 +93,84 @@ static int stash(struct sl_buf *store, const char *s, size_t *at)
 	return sl_buf_append(store, s, strlen(s) + 1);
 }
 
-int sl_batch_add(struct sl_batch *b, struct sl_record *rec, bool bad)
+/* Room for one more pending record; NULL without memory. */
+static struct sl_pending *next_pending(struct sl_batch *b)
 {
-	size_t mark = b->store.len, i;
 	struct sl_pending *p;
-	int rc = -ENOMEM;
 
-	if (sl_fault(SL_FAULT_BATCH_ADD))
-		goto out;
 	if (b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 16;
 
 		p = realloc(b->recs, cap * sizeof(*p));
 		if (!p)
-			goto out;
+			return NULL;
 		b->recs = p;
 		b->cap = cap;
 	}
-	p = &b->recs[b->n];
+	return &b->recs[b->n];
+}
+
+/*
+ * The value of rec was encoded into the store from offset p->value on,
+ * with result rc: end it with a NUL (as a struct sl_buf's data is), copy
+ * rec's strings after it and count the record, or on failure take back
+ * all it wrote.
+ */
+static int finish(struct sl_batch *b, struct sl_pending *p,
+		  const struct sl_record *rec, int rc, bool bad)
+{
+	size_t i;
+
+	if (rc)
+		goto out_undo;
+	p->value_len = b->store.len - p->value;
 	p->key = NO_KEY;
 	p->nheaders = rec->nheaders;
-	if (stash(&b->store, rec->topic, &p->topic) ||
+	if (sl_buf_append(&b->store, "", 1) ||
+	    stash(&b->store, rec->topic, &p->topic) ||
 	    (rec->key && stash(&b->store, rec->key, &p->key)))
 		goto out_undo;
 	for (i = 0; i < rec->nheaders; i++)
 		if (stash(&b->store, rec->headers[i].name, &p->hname[i]) ||
 		    stash(&b->store, rec->headers[i].value, &p->hvalue[i]))
 			goto out_undo;
-	p->value = b->store.len;
-	p->value_len = rec->value.len;
-	/* With a NUL after it, as a struct sl_buf's data has. */
-	if (sl_buf_append(&b->store, rec->value.data ? rec->value.data : "",
-			  rec->value.len) ||
-	    sl_buf_append(&b->store, "", 1))
-		goto out_undo;
 	b->n++;
 	if (bad)
 		b->rejected++;
 	else
 		b->events++;
-	rc = 0;
-	goto out;
+	return 0;
 
 out_undo:
-	b->store.len = mark;
-out:
-	sl_record_release(rec);
-	return rc;
+	b->store.len = p->value;
+	return -ENOMEM;
+}
+
+int sl_batch_add_event(struct sl_batch *b, const struct sl_event *ev,
+		       const struct sl_enrichment *en, const char *topic)
+{
+	struct sl_pending *p = next_pending(b);
+	struct sl_record rec;
+
+	if (!p || sl_fault(SL_FAULT_BATCH_ADD))
+		return -ENOMEM;
+	p->value = b->store.len;
+	return finish(b, p, &rec,
+		      sl_record_encode(&rec, ev, en, topic, &b->store), false);
+}
+
+int sl_batch_add_rejection(struct sl_batch *b, const struct sl_rejection *rj,
+			   const struct sl_enrichment *en, const char *topic)
+{
+	struct sl_pending *p = next_pending(b);
+	struct sl_record rec;
+
+	if (!p || sl_fault(SL_FAULT_BATCH_ADD))
+		return -ENOMEM;
+	p->value = b->store.len;
+	return finish(b, p, &rec,
+		      sl_record_encode_bad(&rec, rj, en, topic, &b->store),
+		      true);
 }
 
 void sl_batch_abort(struct sl_batch *b)

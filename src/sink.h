@@ -52,11 +52,17 @@ struct sl_sink *sl_sink_open(const struct sl_config *cfg,
 void sl_sink_close(struct sl_sink *sk);
 
 /*
- * Copy rec (its value is taken over: rec->value is empty afterwards)
- * into b, as an event's record or, with bad, a rejection's. Returns 0 or
- * -ENOMEM; rec is released either way.
+ * Encode ev, with en, into b: its value straight into the batch's store,
+ * its topic (ev->topic or topic), key and headers after it. Returns 0 or
+ * -ENOMEM (b as it was).
  */
-int sl_batch_add(struct sl_batch *b, struct sl_record *rec, bool bad)
+int sl_batch_add_event(struct sl_batch *b, const struct sl_event *ev,
+		       const struct sl_enrichment *en, const char *topic)
+	__attribute__((warn_unused_result));
+
+/* The same for a rejection, on the bad-events topic. */
+int sl_batch_add_rejection(struct sl_batch *b, const struct sl_rejection *rj,
+			   const struct sl_enrichment *en, const char *topic)
 	__attribute__((warn_unused_result));
 
 /* Forget every record of b (nothing was stored); b stays usable. */
