@@ -34,22 +34,6 @@ int sl_buf_reserve(struct sl_buf *b, size_t extra)
 	return 0;
 }
 
-int sl_buf_append(struct sl_buf *b, const void *data, size_t len)
-{
-	if (sl_buf_reserve(b, len))
-		return -ENOMEM;
-	if (len)
-		memcpy(b->data + b->len, data, len);
-	b->len += len;
-	b->data[b->len] = '\0';
-	return 0;
-}
-
-int sl_buf_puts(struct sl_buf *b, const char *s)
-{
-	return sl_buf_append(b, s, strlen(s));
-}
-
 int sl_buf_printf(struct sl_buf *b, const char *fmt, ...)
 {
 	va_list ap;

@@ -2,9 +2,11 @@
 #ifndef SL_BUF_H
 #define SL_BUF_H
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /*
  * A byte buffer that grows on demand. data is always NUL-terminated when
@@ -21,13 +23,26 @@ struct sl_buf {
 int sl_buf_reserve(struct sl_buf *b, size_t extra)
 	__attribute__((warn_unused_result));
 
-/* Append len bytes. Returns 0 or -ENOMEM. */
+/* Append len bytes. Returns 0 or -ENOMEM. Inline: records are written
+ * a few bytes at a time, and most appends need no room made. */
+static inline __attribute__((warn_unused_result))
 int sl_buf_append(struct sl_buf *b, const void *data, size_t len)
-	__attribute__((warn_unused_result));
+{
+	if (b->cap - b->len <= len && sl_buf_reserve(b, len))
+		return -ENOMEM;
+	if (len)
+		memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+	return 0;
+}
 
 /* Append a C string. Returns 0 or -ENOMEM. */
+static inline __attribute__((warn_unused_result))
 int sl_buf_puts(struct sl_buf *b, const char *s)
-	__attribute__((warn_unused_result));
+{
+	return sl_buf_append(b, s, strlen(s));
+}
 
 /* Append printf-formatted text. Returns 0 or -ENOMEM. */
 int sl_buf_printf(struct sl_buf *b, const char *fmt, ...)

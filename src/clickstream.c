@@ -10,7 +10,9 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -367,30 +369,64 @@ static bool plain_names_valid(const struct sl_json *j,
 	return true;
 }
 
-/* True when ev is valid by event_is_valid()'s rules and plain enough to
- * show it without a tree; false sends the request down the slow road,
- * which says what is wrong, if anything. */
-static bool plain_event_is_valid(const struct sl_json *j,
-				 const struct sl_jtok *ev)
+/* The members of one event the fast road looks at, found in one walk. */
+struct plain_event {
+	const struct sl_jtok *event_type, *event_id, *app_id, *timestamp,
+			     *items, *user, *attributes, *device_id, *unique_id,
+			     *session_id;
+};
+
+static void plain_fields(const struct sl_json *j, const struct sl_jtok *ev,
+			 struct plain_event *f)
 {
-	static const char *const required[] = {
-		"event_type", "event_id", "app_id",
+#define FIELD(name) { #name, sizeof(#name) - 1, offsetof(struct plain_event, name) }
+	static const struct {
+		const char *name;
+		size_t len, offset;
+	} fields[] = {
+		FIELD(event_type), FIELD(event_id), FIELD(app_id),
+		FIELD(timestamp), FIELD(items), FIELD(user), FIELD(attributes),
+		FIELD(device_id), FIELD(unique_id),
 	};
+#undef FIELD
+	size_t i = (size_t)(ev - j->tok) + 1, k, n;
+
+	memset(f, 0, sizeof(*f));
+	for (k = 0; k < ev->count; k++) {
+		const struct sl_jtok *key = &j->tok[i];
+
+		for (n = 0; n < sizeof(fields) / sizeof(fields[0]); n++)
+			if (key->len == fields[n].len &&
+			    !memcmp(j->text + key->start, fields[n].name,
+				    fields[n].len)) {
+				*(const struct sl_jtok **)((char *)f +
+					fields[n].offset) = &j->tok[i + 1];
+				break;
+			}
+		i = j->tok[i + 1].next;
+	}
+	if (f->attributes)
+		f->session_id = sl_json_member(j, f->attributes, "_session_id");
+}
+
+/* True when the event is valid by event_is_valid()'s rules and plain
+ * enough to show it without a tree; false sends the request down the
+ * slow road, which says what is wrong, if anything. */
+static bool plain_event_is_valid(const struct sl_json *j,
+				 const struct sl_jtok *ev,
+				 const struct plain_event *f)
+{
 	const struct sl_jtok *t, *user, *u, *v;
 	int64_t ts;
 	size_t i, k;
 
-	if (ev->type != SL_J_OBJECT)
+	if (ev->type != SL_J_OBJECT ||
+	    !f->event_type || !sl_json_is_plain_string(f->event_type, SL_MAX_ID_LEN) ||
+	    !f->event_id || !sl_json_is_plain_string(f->event_id, SL_MAX_ID_LEN) ||
+	    !f->app_id || !sl_json_is_plain_string(f->app_id, SL_MAX_ID_LEN) ||
+	    !f->timestamp || !sl_json_int(j, f->timestamp, &ts) || ts < 0)
 		return false;
-	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
-		t = sl_json_member(j, ev, required[i]);
-		if (!t || !sl_json_is_plain_string(t, SL_MAX_ID_LEN))
-			return false;
-	}
-	t = sl_json_member(j, ev, "timestamp");
-	if (!t || !sl_json_int(j, t, &ts) || ts < 0)
-		return false;
-	if ((t = sl_json_member(j, ev, "items"))) {
+	if ((t = f->items)) {
 		if (t->type != SL_J_ARRAY || t->count > CS_MAX_ITEMS)
 			return false;
 		for (i = (size_t)(t - j->tok) + 1, k = 0; k < t->count;
@@ -398,7 +434,7 @@ static bool plain_event_is_valid(const struct sl_json *j,
 			if (j->tok[i].type != SL_J_OBJECT)
 				return false;
 	}
-	if ((user = sl_json_member(j, ev, "user"))) {
+	if ((user = f->user)) {
 		if (user->type != SL_J_OBJECT || user->count > CS_MAX_USER_ATTRS ||
 		    !plain_names_valid(j, user))
 			return false;
@@ -412,24 +448,18 @@ static bool plain_event_is_valid(const struct sl_json *j,
 				return false;
 		}
 	}
-	if ((t = sl_json_member(j, ev, "attributes")) &&
+	if ((t = f->attributes) &&
 	    (t->type != SL_J_OBJECT || t->count > CS_MAX_ATTRS ||
 	     !plain_names_valid(j, t)))
 		return false;
 	/* Identities: kept when plain strings, ignored when not strings,
 	 * decoded by the slow road when escaped. */
-	for (i = 0; i < 3; i++) {
-		static const char *const ids[] = {
-			"device_id", "unique_id", "_session_id",
-		};
-
-		t = i < 2 ? sl_json_member(j, ev, ids[i]) :
-		    (u = sl_json_member(j, ev, "attributes")) ?
-		    sl_json_member(j, u, ids[i]) : NULL;
-		if (t && t->type == SL_J_STRING && t->escaped)
-			return false;
-	}
-	return true;
+	return !(f->device_id && f->device_id->type == SL_J_STRING &&
+		 f->device_id->escaped) &&
+	       !(f->unique_id && f->unique_id->type == SL_J_STRING &&
+		 f->unique_id->escaped) &&
+	       !(f->session_id && f->session_id->type == SL_J_STRING &&
+		 f->session_id->escaped);
 }
 
 /* The query parameters worth keeping, as a JSON object's text. */
@@ -481,11 +511,12 @@ static int keep_string(const struct sl_json *j, const struct sl_jtok *tok,
 /* Record each event of the plain array j. Returns 0 or -ENOMEM (the core
  * then answers). */
 static int add_plain_events(struct cs_req *cr, const struct sl_json *j,
+			    const struct plain_event *fields,
 			    const char *meta, size_t meta_len)
 {
 	struct sl_ctx *ctx = cr->ctx;
 	struct sl_buf data = { 0 }, strs = { 0 };
-	const struct sl_jtok *root = &j->tok[0], *ev, *attrs;
+	const struct sl_jtok *root = &j->tok[0], *ev;
 	size_t i = 1, k, at[5];
 	int rc = 0;
 
@@ -500,20 +531,20 @@ static int add_plain_events(struct cs_req *cr, const struct sl_json *j,
 			.has_event_ts = 1,
 		};
 
+		const struct plain_event *f = &fields[k];
+
 		ev = &j->tok[i];
-		attrs = sl_json_member(j, ev, "attributes");
 		sl_buf_reset(&data);
 		sl_buf_reset(&strs);
-		rc = keep_string(j, sl_json_member(j, ev, "event_type"), &strs, &at[0]);
+		rc = keep_string(j, f->event_type, &strs, &at[0]);
 		if (!rc)
-			rc = keep_string(j, sl_json_member(j, ev, "event_id"), &strs, &at[1]);
+			rc = keep_string(j, f->event_id, &strs, &at[1]);
 		if (!rc)
-			rc = keep_string(j, sl_json_member(j, ev, "device_id"), &strs, &at[2]);
+			rc = keep_string(j, f->device_id, &strs, &at[2]);
 		if (!rc)
-			rc = keep_string(j, sl_json_member(j, ev, "unique_id"), &strs, &at[3]);
+			rc = keep_string(j, f->unique_id, &strs, &at[3]);
 		if (!rc)
-			rc = keep_string(j, attrs ? sl_json_member(j, attrs, "_session_id") :
-					 NULL, &strs, &at[4]);
+			rc = keep_string(j, f->session_id, &strs, &at[4]);
 		if (!rc)
 			rc = sl_json_put_compact(j, ev, &data);
 		if (rc) {
@@ -534,7 +565,7 @@ static int add_plain_events(struct cs_req *cr, const struct sl_json *j,
 					      e.event_type, topic);
 			e.topic = topic;
 		}
-		sl_json_int(j, sl_json_member(j, ev, "timestamp"), &e.event_ts);
+		sl_json_int(j, f->timestamp, &e.event_ts);
 		e.data_text = data.data;
 		e.data_len = data.len;
 		rc = sl_ctx_add_event(ctx, &e);
@@ -549,6 +580,7 @@ static int add_plain_events(struct cs_req *cr, const struct sl_json *j,
 static int collect_plain(struct cs_req *cr, const char *app_id)
 {
 	struct sl_ctx *ctx = cr->ctx;
+	struct plain_event *fields = NULL;
 	struct sl_json j = { 0 };
 	struct sl_buf meta = { 0 };
 	size_t i, k;
@@ -560,18 +592,23 @@ static int collect_plain(struct cs_req *cr, const char *app_id)
 	if (rc == 1 && (j.tok[0].type != SL_J_ARRAY || !j.tok[0].count ||
 			j.tok[0].count > ctx->cfg->max_events))
 		rc = 0;
-	for (i = 1, k = 0; rc == 1 && k < j.tok[0].count; k++, i = j.tok[i].next)
-		if (!plain_event_is_valid(&j, &j.tok[i]))
+	if (rc == 1 && !(fields = malloc(j.tok[0].count * sizeof(*fields))))
+		rc = -ENOMEM;
+	for (i = 1, k = 0; rc == 1 && k < j.tok[0].count; k++, i = j.tok[i].next) {
+		plain_fields(&j, &j.tok[i], &fields[k]);
+		if (!plain_event_is_valid(&j, &j.tok[i], &fields[k]))
 			rc = 0;
+	}
 	if (rc == 1) {
 		if (meta_text(ctx, app_id, &meta))
 			sl_ctx_fail(ctx, "out of memory for the events' meta");
-		else if (!add_plain_events(cr, &j, meta.data, meta.len))
+		else if (!add_plain_events(cr, &j, fields, meta.data, meta.len))
 			sl_response_set(ctx->resp, 200, NULL, NULL, 0);
 	} else if (rc < 0) {
 		sl_ctx_fail(ctx, "out of memory reading the events");
 		rc = 1;
 	}
+	free(fields);
 	sl_buf_release(&meta);
 	sl_json_release(&j);
 	return rc;

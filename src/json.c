@@ -26,22 +26,31 @@ enum { NOT_PLAIN = 0, PLAIN = 1 };
 
 static int value(struct scan *s);
 
+/* Make room for at least want tokens. Returns 0 or -ENOMEM. */
+static int grow(struct sl_json *j, size_t want)
+{
+	size_t cap = j->cap ? j->cap : 64;
+	struct sl_jtok *t;
+
+	while (cap < want)
+		cap *= 2;
+	t = realloc(j->tok, cap * sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	j->tok = t;
+	j->cap = cap;
+	return 0;
+}
+
 /* A new token at index *at. Returns 0 or -ENOMEM. */
-static int push(struct scan *s, enum sl_jtype type, const char *start,
-		size_t *at)
+static inline int push(struct scan *s, enum sl_jtype type, const char *start,
+		       size_t *at)
 {
 	struct sl_json *j = s->j;
 	struct sl_jtok *t;
 
-	if (j->n == j->cap) {
-		size_t cap = j->cap ? j->cap * 2 : 64;
-
-		t = realloc(j->tok, cap * sizeof(*t));
-		if (!t)
-			return -ENOMEM;
-		j->tok = t;
-		j->cap = cap;
-	}
+	if (j->n == j->cap && grow(j, j->n + 1))
+		return -ENOMEM;
 	*at = j->n++;
 	t = &j->tok[*at];
 	t->type = (uint8_t)type;
@@ -53,7 +62,7 @@ static int push(struct scan *s, enum sl_jtype type, const char *start,
 	return 0;
 }
 
-static void blanks(struct scan *s)
+static void skip_blanks(struct scan *s)
 {
 	const char *p = s->p;
 
@@ -63,6 +72,14 @@ static void blanks(struct scan *s)
 	if (p != s->p && s->depth >= 2)
 		s->j->spaced = true;	/* inside an element of the root */
 	s->p = p;
+}
+
+/* Most tokens are not followed by a blank: say so without a call. */
+static inline void blanks(struct scan *s)
+{
+	if (s->p < s->end && (unsigned char)*s->p > ' ')
+		return;
+	skip_blanks(s);
 }
 
 static int hex4(const char *p, unsigned int *v)
@@ -183,11 +200,13 @@ static bool names_unique(const struct sl_json *j, size_t obj)
 	size_t i = obj + 1, k, m;
 
 	for (k = 0; k < t[obj].count; k++) {
+		const char *name = j->text + t[i].start;
+
 		names[k] = &t[i];
 		for (m = 0; m < k; m++)
 			if (names[m]->len == t[i].len &&
-			    !memcmp(j->text + names[m]->start,
-				    j->text + t[i].start, t[i].len))
+			    (!t[i].len || j->text[names[m]->start] == *name) &&
+			    !memcmp(j->text + names[m]->start, name, t[i].len))
 				return false;
 		i = t[i + 1].next;
 	}
@@ -283,6 +302,10 @@ int sl_json_scan(struct sl_json *j, const char *text, size_t len)
 	j->spaced = false;
 	if (len >= UINT32_MAX)
 		return NOT_PLAIN;
+	/* A token takes at least 2 bytes of text, with its comma: room for
+	 * a typical body at once (one in 16 bytes), more only if needed. */
+	if (j->cap < len / 16 + 16 && grow(j, len / 16 + 16))
+		return -ENOMEM;
 	blanks(&s);
 	rc = value(&s);
 	if (rc != PLAIN)

@@ -21,7 +21,8 @@ static const char *const id_names[SL_ID_COUNT] = {
 
 /* sep (may be ""), then "name" and tail: a member name of the code's
  * own, which needs no escaping. No printf: this runs for every field. */
-static int put_key(struct sl_buf *b, const char *sep, const char *name,
+static inline __attribute__((always_inline))
+int put_key(struct sl_buf *b, const char *sep, const char *name,
 		   const char *tail)
 {
 	size_t ls = strlen(sep), ln = strlen(name), lt = strlen(tail);
@@ -56,7 +57,8 @@ int sl_json_put_text(struct sl_buf *b, const char *name, const void *s,
 }
 
 /* ,"name":v */
-static int put_i64(struct sl_buf *b, const char *name, int64_t v)
+static inline __attribute__((always_inline))
+int put_i64(struct sl_buf *b, const char *name, int64_t v)
 {
 	int rc = put_key(b, ",", name, ":");
 
@@ -64,7 +66,8 @@ static int put_i64(struct sl_buf *b, const char *name, int64_t v)
 }
 
 /* ,"name":"value" or ,"name":null */
-static int put_opt(struct sl_buf *b, const char *name, const char *v)
+static inline __attribute__((always_inline))
+int put_opt(struct sl_buf *b, const char *name, const char *v)
 {
 	int rc;
 

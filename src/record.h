@@ -13,7 +13,8 @@
 #define SL_MAX_HEADERS 12
 
 struct sl_header {
-	const char *name;
+	const char *name;		/* in the core's records a string
+				 * literal, which a batch keeps as it is */
 	const char *value;		/* borrowed, NUL-terminated */
 };
 

@@ -29,7 +29,8 @@ struct sl_sink {
  * which may move while it grows. */
 struct sl_pending {
 	size_t topic, key;
-	size_t hname[SL_MAX_HEADERS], hvalue[SL_MAX_HEADERS];
+	const char *hname[SL_MAX_HEADERS];	/* static: not copied */
+	size_t hvalue[SL_MAX_HEADERS];
 	size_t nheaders;
 	size_t value, value_len;
 };
@@ -131,9 +132,10 @@ static int finish(struct sl_batch *b, struct sl_pending *p,
 	    (rec->key && stash(&b->store, rec->key, &p->key)))
 		goto out_undo;
 	for (i = 0; i < rec->nheaders; i++)
-		if (stash(&b->store, rec->headers[i].name, &p->hname[i]) ||
-		    stash(&b->store, rec->headers[i].value, &p->hvalue[i]))
+		if (stash(&b->store, rec->headers[i].value, &p->hvalue[i]))
 			goto out_undo;
+		else
+			p->hname[i] = rec->headers[i].name;
 	b->n++;
 	if (bad)
 		b->rejected++;
@@ -198,7 +200,7 @@ static void view(const struct sl_batch *b, const struct sl_pending *p,
 	rec->topic = s + p->topic;
 	rec->key = p->key == NO_KEY ? NULL : s + p->key;
 	for (i = 0; i < p->nheaders; i++) {
-		rec->headers[i].name = s + p->hname[i];
+		rec->headers[i].name = p->hname[i];
 		rec->headers[i].value = s + p->hvalue[i];
 	}
 	rec->nheaders = p->nheaders;

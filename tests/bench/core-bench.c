@@ -41,18 +41,18 @@ struct kind {
 static void make_body(struct kind *k)
 {
 	struct sl_buf ev = { 0 }, msg = { 0 };
-	int i;
+	int i, rc = 0;
 
 	if (!strcmp(k->name, "event")) {
 		sl_buf_printf(&k->body, "{\"page\":\"/items/1234567890\",\"referrer\":\"https://search.example.com/?q=shoes\",\"screen\":\"1920x1080\",\"lang\":\"en-GB\",\"tv001\":\"111\",\"tv002\":\"123\",\"tv003\":\"web\",\"pad\":\"%0300d\"}", 0);
 	} else if (!strncmp(k->name, "collect", 7)) {
-		sl_buf_puts(&k->body, "[");
+		rc |= sl_buf_puts(&k->body, "[");
 		for (i = 0; i < k->events; i++) {
 			if (i)
-				sl_buf_puts(&k->body, ",");
+				rc |= sl_buf_puts(&k->body, ",");
 			click_event(&k->body, i);
 		}
-		sl_buf_puts(&k->body, "]");
+		rc |= sl_buf_puts(&k->body, "]");
 	} else if (!strcmp(k->name, "raccoon10")) {
 		sl_pb_put_bytes(&k->body, 1, "bench-guid", 10);
 		for (i = 0; i < k->events; i++) {
@@ -64,14 +64,18 @@ static void make_body(struct kind *k)
 			sl_pb_put_bytes(&k->body, 3, msg.data, msg.len);
 		}
 	} else if (!strcmp(k->name, "track3")) {
-		sl_buf_puts(&k->body, "{\"source\":{\"id\":\"source-id\"},\"session\":{\"id\":\"sess-1\"},\"profile\":{\"id\":\"prof-1\"},\"context\":{\"page\":{\"url\":\"https://shop.example.com/items/1\"}},\"events\":[");
+		rc |= sl_buf_puts(&k->body, "{\"source\":{\"id\":\"source-id\"},\"session\":{\"id\":\"sess-1\"},\"profile\":{\"id\":\"prof-1\"},\"context\":{\"page\":{\"url\":\"https://shop.example.com/items/1\"}},\"events\":[");
 		for (i = 0; i < k->events; i++)
 			sl_buf_printf(&k->body, "%s{\"type\":\"page-view\",\"properties\":{\"n\":%d,\"pad\":\"%0300d\"}}",
 				      i ? "," : "", i, 0);
-		sl_buf_puts(&k->body, "]}");
+		rc |= sl_buf_puts(&k->body, "]}");
 	}
 	sl_buf_release(&ev);
 	sl_buf_release(&msg);
+	if (rc) {
+		fprintf(stderr, "core-bench: out of memory making the bodies\n");
+		exit(1);
+	}
 }
 
 static struct kind kinds[] = {
