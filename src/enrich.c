@@ -1,8 +1,8 @@
 /* enrich.c - what the server knows and the client did not send */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
 #include <strings.h>
@@ -20,7 +20,29 @@ int64_t sl_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int random_bytes(unsigned char *p, size_t n)
+/*
+ * Random bytes come from a pool of each thread's own, refilled with one
+ * getrandom(2) per 4 KiB: an event id costs 16 bytes, so one system call
+ * serves 256 of them instead of one. A child of fork() empties its pool
+ * first, so that no two processes hand out the same bytes.
+ */
+#define POOL_SIZE 4096
+
+static __thread unsigned char pool[POOL_SIZE];
+static __thread size_t pool_left;
+
+static void forget_pool(void)
+{
+	explicit_bzero(pool, sizeof(pool));
+	pool_left = 0;
+}
+
+static void register_fork_handler(void)
+{
+	pthread_atfork(NULL, NULL, forget_pool);
+}
+
+static int fill(unsigned char *p, size_t n)
 {
 	while (n) {
 		ssize_t got = getrandom(p, n, 0);
@@ -33,6 +55,25 @@ static int random_bytes(unsigned char *p, size_t n)
 		p += got;
 		n -= (size_t)got;
 	}
+	return 0;
+}
+
+static int random_bytes(unsigned char *p, size_t n)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	if (n > POOL_SIZE)
+		return fill(p, n);
+	if (pool_left < n) {
+		pthread_once(&once, register_fork_handler);
+		if (fill(pool, POOL_SIZE))
+			return -EIO;
+		pool_left = POOL_SIZE;
+	}
+	/* Hand out from the end, and wipe what was handed out. */
+	pool_left -= n;
+	memcpy(p, pool + pool_left, n);
+	explicit_bzero(pool + pool_left, n);
 	return 0;
 }
 
@@ -81,27 +122,16 @@ int sl_uuid4(char out[37])
 	return 0;
 }
 
-/* Write the address in s[0..len) (brackets and ports allowed) to out in
- * its plain form ("2001:db8::9", "192.0.2.1"), if it parses. */
-static int take_addr(const char *s, size_t len, char out[SL_IP_MAX])
+/* The address in s[0..len) (brackets and ports allowed), if it parses. */
+static int take_addr(const char *s, size_t len, unsigned char out[16])
 {
-	static const unsigned char v4_prefix[12] = {
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
-	};
-	unsigned char raw[16];
-	int v4;
-
-	if (len == 0 || sl_ip_parse(s, len, raw))
-		return -EINVAL;
-	v4 = !memcmp(raw, v4_prefix, 12);
-	return inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? raw + 12 : raw, out,
-			 SL_IP_MAX) ? 0 : -EINVAL;
+	return len == 0 ? -EINVAL : sl_ip_parse(s, len, out);
 }
 
 /* The hop in s[0..len): an X-Forwarded-For entry as it is, or the
  * for= parameter of one Forwarded element (RFC 7239: quotes, [v6]:port). */
 static int hop_addr(const char *s, size_t len, bool forwarded,
-		    char out[SL_IP_MAX])
+		    unsigned char out[16])
 {
 	const char *p, *end = s + len;
 
@@ -130,19 +160,19 @@ static int hop_addr(const char *s, size_t len, bool forwarded,
 /* Walk a hop list from the right while the current address is a trusted
  * proxy; stop at anything that is not an address. */
 static void walk_hops(const struct sl_config *cfg, const char *list,
-		      bool forwarded, char out[SL_IP_MAX])
+		      bool forwarded, unsigned char addr[16])
 {
 	const char *end = list + strlen(list);
 
-	while (sl_cidr_list_contains(&cfg->trusted_proxies, out) && end > list) {
+	while (sl_cidr_list_has(&cfg->trusted_proxies, addr) && end > list) {
 		const char *start = end;
-		char hop[SL_IP_MAX];
+		unsigned char hop[16];
 
 		while (start > list && start[-1] != ',')
 			start--;
 		if (hop_addr(start, (size_t)(end - start), forwarded, hop))
 			return;
-		memcpy(out, hop, sizeof(hop));
+		memcpy(addr, hop, sizeof(hop));
 		end = start > list ? start - 1 : list;
 	}
 }
@@ -158,24 +188,25 @@ bool sl_privacy_signal(const struct sl_request *req)
 void sl_client_ip(const struct sl_config *cfg, const struct sl_request *req,
 		  char out[SL_IP_MAX])
 {
+	unsigned char addr[16], hop[16];
 	const char *v;
-	char hop[SL_IP_MAX];
 
 	out[0] = '\0';
 	if (!req->remote_addr ||
-	    take_addr(req->remote_addr, strlen(req->remote_addr), out))
+	    take_addr(req->remote_addr, strlen(req->remote_addr), addr))
 		return;
-	if (sl_cidr_list_contains(&cfg->trusted_proxies, out)) {
+	if (sl_cidr_list_has(&cfg->trusted_proxies, addr)) {
 		if (cfg->client_ip_header && *cfg->client_ip_header &&
 		    (v = sl_request_header(req, cfg->client_ip_header)) &&
 		    !take_addr(v, strlen(v), hop))
-			memcpy(out, hop, sizeof(hop));
+			memcpy(addr, hop, sizeof(hop));
 		else if ((v = sl_request_param(req, "HTTP_FORWARDED")))
-			walk_hops(cfg, v, true, out);
+			walk_hops(cfg, v, true, addr);
 		else if ((v = sl_request_param(req, "HTTP_X_FORWARDED_FOR")))
-			walk_hops(cfg, v, false, out);
+			walk_hops(cfg, v, false, addr);
 	}
 	if (cfg->anonymize_ip || (cfg->do_not_track == SL_PRIVACY_ANONYMIZE &&
 				  sl_privacy_signal(req)))
-		sl_ip_anonymize(out, SL_IP_MAX);
+		sl_ip_anonymize(addr);
+	sl_ip_format(addr, out);
 }

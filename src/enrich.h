@@ -9,9 +9,6 @@
 #include "conf.h"
 #include "request.h"
 
-/* Room for any textual IPv4 or IPv6 address. */
-#define SL_IP_MAX 46
-
 /* Current wall-clock time in Unix milliseconds. */
 int64_t sl_now_ms(void);
 

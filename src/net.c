@@ -108,35 +108,58 @@ static bool cidr_contains(const struct sl_cidr *net, const unsigned char *a)
 	return ((net->addr[full] ^ a[full]) & (0xff << (8 - rest))) == 0;
 }
 
-bool sl_cidr_list_contains(const struct sl_cidr_list *list, const char *addr)
+bool sl_cidr_list_has(const struct sl_cidr_list *list,
+		      const unsigned char addr[16])
 {
-	unsigned char a[16];
 	size_t i;
 
-	if (!addr || sl_ip_parse(addr, strlen(addr), a))
-		return false;
 	for (i = 0; i < list->count; i++)
-		if (cidr_contains(&list->nets[i], a))
+		if (cidr_contains(&list->nets[i], addr))
 			return true;
 	return false;
 }
 
-int sl_ip_anonymize(char *text, size_t size)
+bool sl_cidr_list_contains(const struct sl_cidr_list *list, const char *addr)
 {
-	static const unsigned char v4_prefix[12] = {
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
-	};
 	unsigned char a[16];
 
-	if (sl_ip_parse(text, strlen(text), a))
-		return -EINVAL;
-	if (!memcmp(a, v4_prefix, 12)) {
-		a[15] = 0;
-		return inet_ntop(AF_INET, a + 12, text, (socklen_t)size) ?
-		       0 : -EINVAL;
+	return addr && !sl_ip_parse(addr, strlen(addr), a) &&
+	       sl_cidr_list_has(list, a);
+}
+
+static const unsigned char v4_prefix[12] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
+};
+
+void sl_ip_anonymize(unsigned char addr[16])
+{
+	if (!memcmp(addr, v4_prefix, 12))
+		addr[15] = 0;
+	else
+		memset(addr + 6, 0, 10);
+}
+
+void sl_ip_format(const unsigned char addr[16], char out[SL_IP_MAX])
+{
+	char *p = out;
+	int i;
+
+	if (memcmp(addr, v4_prefix, 12)) {
+		if (!inet_ntop(AF_INET6, addr, out, SL_IP_MAX))
+			out[0] = '\0';	/* cannot happen: room for any */
+		return;
 	}
-	memset(a + 6, 0, 10);
-	return inet_ntop(AF_INET6, a, text, (socklen_t)size) ? 0 : -EINVAL;
+	/* IPv4 without printf: once per request, on every request. */
+	for (i = 12; i < 16; i++) {
+		unsigned int v = addr[i];
+
+		if (v >= 100)
+			*p++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*p++ = (char)('0' + v / 10 % 10);
+		*p++ = (char)('0' + v % 10);
+		*p++ = i < 15 ? '.' : '\0';
+	}
 }
 
 void sl_cidr_list_release(struct sl_cidr_list *list)

@@ -5,6 +5,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* Room for any textual IPv4 or IPv6 address. */
+#define SL_IP_MAX 46
+
 /* One network: an IPv4 address is held as ::ffff:a.b.c.d. */
 struct sl_cidr {
 	unsigned char addr[16];
@@ -28,6 +31,10 @@ int sl_cidr_list_parse(const char *text, struct sl_cidr_list *list,
 /* True when the textual address addr lies in one of the list's networks. */
 bool sl_cidr_list_contains(const struct sl_cidr_list *list, const char *addr);
 
+/* The same for an address in its 16-byte form. */
+bool sl_cidr_list_has(const struct sl_cidr_list *list,
+		      const unsigned char addr[16]);
+
 /* Free the list's storage. */
 void sl_cidr_list_release(struct sl_cidr_list *list);
 
@@ -38,11 +45,11 @@ void sl_cidr_list_release(struct sl_cidr_list *list);
  */
 int sl_ip_parse(const char *text, size_t len, unsigned char addr[16]);
 
-/*
- * Replace the address text in place (size bytes of room) by its
- * anonymised form: the last IPv4 octet, or the last 80 bits of an IPv6
- * address, set to zero. Returns 0 or -EINVAL.
- */
-int sl_ip_anonymize(char *text, size_t size);
+/* Anonymise addr in place: the last IPv4 octet, or the last 80 bits of
+ * an IPv6 address, set to zero. */
+void sl_ip_anonymize(unsigned char addr[16]);
+
+/* Write addr in its plain textual form ("192.0.2.1", "2001:db8::9"). */
+void sl_ip_format(const unsigned char addr[16], char out[SL_IP_MAX]);
 
 #endif /* SL_NET_H */
