@@ -147,47 +147,109 @@ size_t sl_json_plain_span(const char *s, size_t len)
 	return i;
 }
 
-int sl_buf_json_str(struct sl_buf *b, const char *s, size_t len)
+/* Write s escaped for a JSON string at o, which has room for the worst
+ * case (6 bytes per byte); returns where it ended. */
+static char *escape_into(char *o, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t i = 0, n;
-	int rc;
 
-	if (sl_buf_reserve(b, len + 2))
-		return -ENOMEM;
-	b->data[b->len++] = '"';
+#ifdef __SSE2__
+	/* Copy sixteen bytes at a time whatever they hold (there is room for
+	 * the worst case) and keep as many as need no escape. */
+	const __m128i space = _mm_set1_epi8(0x20), quote = _mm_set1_epi8('"'),
+		      bslash = _mm_set1_epi8('\\');
+
+	while (len - i >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		__m128i ok = _mm_cmpeq_epi8(_mm_max_epu8(x, space), x);
+		int mask = _mm_movemask_epi8(
+			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote),
+						  _mm_cmpeq_epi8(x, bslash)),
+				     _mm_andnot_si128(ok, _mm_set1_epi8(-1))));
+		unsigned char c;
+
+		_mm_storeu_si128((__m128i *)(void *)o, x);
+		if (!mask) {
+			o += 16;
+			i += 16;
+			continue;
+		}
+		n = (size_t)__builtin_ctz((unsigned int)mask);
+		o += n;
+		i += n;
+		c = (unsigned char)s[i++];
+		*o++ = '\\';
+		if (c == '"' || c == '\\') {
+			*o++ = (char)c;
+		} else {
+			i--;	/* a control character: below */
+			o--;
+			break;
+		}
+	}
+#endif
 	for (;;) {
 		unsigned char c;
-		char esc[6] = { '\\' };
-		size_t elen = 2;
 
 		n = sl_json_plain_span(s + i, len - i);
-		rc = sl_buf_append(b, s + i, n);
+		memcpy(o, s + i, n);
+		o += n;
 		i += n;
-		if (rc || i == len)
-			break;
+		if (i == len)
+			return o;
 		c = (unsigned char)s[i++];
+		*o++ = '\\';
 		switch (c) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\f': esc[1] = 'f'; break;
+		case '"': *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '\n': *o++ = 'n'; break;
+		case '\r': *o++ = 'r'; break;
+		case '\t': *o++ = 't'; break;
+		case '\b': *o++ = 'b'; break;
+		case '\f': *o++ = 'f'; break;
 		default:
-			memcpy(esc + 1, "u00", 3);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			elen = 6;
+			*o++ = 'u';
+			*o++ = '0';
+			*o++ = '0';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
 		}
-		rc = sl_buf_append(b, esc, elen);
-		if (rc)
-			break;
 	}
-	if (!rc)
-		rc = sl_buf_append(b, "\"", 1);
-	return rc;
+}
+
+/* Bytes escaped per step: the room for the worst case of a step is made
+ * at once, and is at most 6 times this. */
+#define ESCAPE_STEP 65536
+
+int sl_buf_json_str(struct sl_buf *b, const char *s, size_t len)
+{
+	size_t i = 0, n = sl_json_plain_span(s, len);
+
+	if (n == len) {
+		/* Nothing to escape, as most ids and names. */
+		if (sl_buf_reserve(b, len + 2))
+			return -ENOMEM;
+		b->data[b->len++] = '"';
+		memcpy(b->data + b->len, s, len);
+		b->len += len;
+		b->data[b->len++] = '"';
+		b->data[b->len] = '\0';
+		return 0;
+	}
+	if (sl_buf_reserve(b, (len < ESCAPE_STEP ? 6 * len : 6 * ESCAPE_STEP) + 2))
+		return -ENOMEM;
+	b->data[b->len++] = '"';
+	while (i < len) {
+		n = len - i < ESCAPE_STEP ? len - i : ESCAPE_STEP;
+		if (sl_buf_reserve(b, 6 * n + 1))
+			return -ENOMEM;
+		b->len = (size_t)(escape_into(b->data + b->len, s + i, n) - b->data);
+		i += n;
+	}
+	b->data[b->len++] = '"';
+	b->data[b->len] = '\0';
+	return 0;
 }
 
 const char *sl_list_next(const char **cursor, size_t *len)
