@@ -31,6 +31,11 @@ load helpers/common
 	done
 	jq -e '.core | length == 6 and all(.instructions_per_event > 0 and .ns_per_event > 0)' "$json"
 	jq -e '.rss_kb.after_1000 > 0' "$json"
+	# The batch ceiling (the bare responder reading the same body) and
+	# the spool path's cost per event ran too.
+	jq -e '[.runs[] | select(.setup == "bare-2" and .route == "collect10" and .rps > 0)] | length == 1' "$json"
+	jq -e '.cgi_spool_instructions_per_event > 0' "$json"
+	grep -q '^spool path: sluice.cgi' "$out/results.txt"
 	grep -q '^POST /collect, 10 events:' "$out/results.txt"
 	[ "$(head -c 8 "$out/bench.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]
 }
