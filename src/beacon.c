@@ -13,6 +13,7 @@
 
 #include "adapter.h"
 #include "codec.h"
+#include "json.h"
 #include "log.h"
 #include "validate.h"
 
@@ -33,15 +34,19 @@ static const unsigned char gif[43] = {
 	0x02, 0x02, 0x44, 0x01, 0x00, 0x3b,
 };
 
-/* Record one event whose fields are the members of data. A failure
- * is the core's to count: the answer stays 200. */
-static void add(struct sl_ctx *ctx, const cJSON *data)
+/* Record one event whose fields are the members of data (a tree), or of
+ * the object text (len bytes). A failure is the core's to count: the
+ * answer stays 200. */
+static void add(struct sl_ctx *ctx, const cJSON *data, const char *text,
+		size_t len)
 {
 	struct sl_event ev = {
 		.protocol = "beacon",
 		.event_type = ctx->cfg->beacon_event_type,
 		.topic = ctx->cfg->beacon_topic,
 		.data = data,
+		.data_text = text,
+		.data_len = len,
 	};
 
 	if (sl_ctx_add_event(ctx, &ev))
@@ -67,79 +72,131 @@ static const char *flat_problem(const cJSON *obj)
 	return NULL;
 }
 
+/*
+ * The fast road (json.h): a plain body that is a flat object of scalars
+ * goes into the record as it came, without a tree. True when the event
+ * was added; false for anything else, which the tree then decides.
+ */
+static bool event_plain(struct sl_ctx *ctx)
+{
+	const struct sl_buf *body = &ctx->req->body;
+	struct sl_json j = { 0 };
+	struct sl_buf data = { 0 };
+	size_t i, k;
+	bool flat;
+
+	if (!body->len || !sl_utf8_is_valid(body->data, body->len) ||
+	    sl_json_scan(&j, body->data, body->len) != 1 ||
+	    j.tok[0].type != SL_J_OBJECT || !j.tok[0].count) {
+		sl_json_release(&j);
+		return false;
+	}
+	/* Plain objects have at most 32 members: within the 500 fields. */
+	flat = true;
+	for (i = 1, k = 0; flat && k < j.tok[0].count; k++, i = j.tok[i + 1].next)
+		flat = j.tok[i + 1].type != SL_J_OBJECT &&
+		       j.tok[i + 1].type != SL_J_ARRAY;
+	if (flat && !sl_json_put_compact(&j, &j.tok[0], &data))
+		add(ctx, NULL, data.data, data.len);
+	else if (flat)
+		sl_ctx_fail(ctx, "out of memory for the event");
+	sl_buf_release(&data);
+	sl_json_release(&j);
+	return flat;
+}
+
 static void beacon_event(struct sl_ctx *ctx)
 {
 	const char *why;
 	cJSON *root;
 
 	sl_response_set(ctx->resp, 200, NULL, NULL, 0);
-	if (sl_ctx_busy(ctx) || !sl_ctx_read_body(ctx, NULL))
+	if (sl_ctx_busy(ctx) || !sl_ctx_read_body(ctx, NULL) ||
+	    event_plain(ctx))
 		return;
 	root = sl_json_parse(ctx->req->body.data, ctx->req->body.len, &why);
 	if (root && !(why = flat_problem(root)))
-		add(ctx, root);
+		add(ctx, root, NULL, 0);
 	else
 		sl_ctx_reject(ctx, 200, NULL, true, "%s", why);
 	cJSON_Delete(root);
 }
 
-/* The query as an object of strings, or NULL with *why set. */
-static cJSON *query_object(const char *query, const char **why)
+/* Was the name of len bytes at name seen among the names in seen (each
+ * followed by its NUL)? */
+static bool seen_before(const struct sl_buf *seen, const char *name,
+			size_t len)
 {
-	struct sl_buf name = { 0 }, value = { 0 };
-	const char *cursor = query;
-	cJSON *obj = cJSON_CreateObject();
-	int rc = 0, n = 0;
+	const char *p = seen->data, *end = p ? p + seen->len : NULL;
 
-	*why = NULL;
-	while (obj && (rc = sl_query_next(&cursor, &name, &value)) == 1) {
-		if (!name.len) {
-			*why = "query has a parameter with no name";
-		} else if (!sl_utf8_is_valid(name.data, name.len) ||
-			   !sl_utf8_is_valid(value.data, value.len)) {
-			*why = "query is not valid UTF-8 text once decoded";
-		} else if (++n > BEACON_MAX_FIELDS) {
-			*why = "more than 500 fields";
-		} else if (!cJSON_GetObjectItemCaseSensitive(obj, name.data) &&
-			   !cJSON_AddStringToObject(obj, name.data, value.data)) {
-			*why = "out of memory";
-		}
-		if (*why)
-			break;
+	for (; p && p < end; p += strlen(p) + 1)
+		if (strlen(p) == len && !memcmp(p, name, len))
+			return true;
+	return false;
+}
+
+/*
+ * The query as the text of a JSON object of strings, written into out:
+ * each name once, the first of a repeated one winning. Returns NULL, or
+ * why the query is not an event.
+ */
+static const char *query_text(const char *query, struct sl_buf *out)
+{
+	struct sl_buf name = { 0 }, value = { 0 }, seen = { 0 };
+	const char *cursor = query, *why = NULL;
+	int rc, n = 0;
+
+	if (sl_buf_puts(out, "{"))
+		why = "out of memory";
+	while (!why && (rc = sl_query_next(&cursor, &name, &value)) == 1) {
+		if (!name.len)
+			why = "query has a parameter with no name";
+		else if (!sl_utf8_is_valid(name.data, name.len) ||
+			 !sl_utf8_is_valid(value.data, value.len))
+			why = "query is not valid UTF-8 text once decoded";
+		else if (++n > BEACON_MAX_FIELDS)
+			why = "more than 500 fields";
+		else if (seen_before(&seen, name.data, name.len))
+			continue;
+		else if (sl_buf_append(&seen, name.data, name.len + 1) ||
+			 (out->len > 1 && sl_buf_puts(out, ",")) ||
+			 sl_buf_json_str(out, name.data, name.len) ||
+			 sl_buf_puts(out, ":") ||
+			 sl_buf_json_str(out, value.data, value.len))
+			why = "out of memory";
 	}
-	if (!*why && rc == -EINVAL)
-		*why = "query has a bad %-escape";
-	else if (!*why && rc < 0)
-		*why = "out of memory";
-	else if (!*why && n == 0)
-		*why = "no fields";
-	if (*why || !obj) {
-		cJSON_Delete(obj);
-		obj = NULL;
-		if (!*why)
-			*why = "out of memory";
-	}
+	if (!why && rc == -EINVAL)
+		why = "query has a bad %-escape";
+	else if (!why && rc < 0)
+		why = "out of memory";
+	else if (!why && n == 0)
+		why = "no fields";
+	else if (!why && sl_buf_puts(out, "}"))
+		why = "out of memory";
 	sl_buf_release(&name);
 	sl_buf_release(&value);
-	return obj;
+	sl_buf_release(&seen);
+	return why;
 }
 
 static void beacon_pixel(struct sl_ctx *ctx)
 {
+	struct sl_buf data = { 0 };
 	const char *why;
-	cJSON *data;
 
 	sl_response_set(ctx->resp, 200, "image/gif", gif, sizeof(gif));
 	sl_response_header(ctx->resp, "Cache-Control",
 			   "no-store, no-cache, must-revalidate");
 	if (sl_ctx_busy(ctx))
 		return;
-	data = query_object(ctx->req->query, &why);
-	if (data)
-		add(ctx, data);
+	why = query_text(ctx->req->query, &data);
+	if (!why)
+		add(ctx, NULL, data.data, data.len);
+	else if (!strcmp(why, "out of memory"))
+		sl_ctx_fail(ctx, "out of memory for the event");
 	else
 		sl_ctx_reject(ctx, 200, NULL, false, "%s", why);
-	cJSON_Delete(data);
+	sl_buf_release(&data);
 }
 
 /* Both answer 200 whatever happens: no answer_error, so a body the core

@@ -299,24 +299,31 @@ static void refuse(struct sl_ctx *ctx, int http, bool with_body,
 	sl_ctx_refuse(ctx, http, NULL, with_body, "%s", reason);
 }
 
-/* Identity headers: "X-User-ID" and the optional group header. */
-static void identity(struct sl_ctx *ctx, struct sl_event *ev)
+/* The value of request header name when set, non-empty and UTF-8 text,
+ * else NULL. */
+static const char *text_header(struct sl_ctx *ctx, const char *name)
 {
-	const struct sl_config *cfg = ctx->cfg;
 	const char *v;
 
-	if (cfg->raccoon_conn_id_header && *cfg->raccoon_conn_id_header &&
-	    (v = sl_ctx_header(ctx, cfg->raccoon_conn_id_header)) &&
-	    *v && sl_utf8_is_valid(v, strlen(v))) {
-		ev->ids[SL_ID_USER] = v;
+	if (!name || !*name || !(v = sl_ctx_header(ctx, name)) || !*v ||
+	    !sl_utf8_is_valid(v, strlen(v)))
+		return NULL;
+	return v;
+}
+
+/* Identity headers: "X-User-ID" and the optional group header, looked up
+ * once per request. */
+static void identity(const char *conn_id, const char *conn_group,
+		     struct sl_event *ev)
+{
+	if (conn_id) {
+		ev->ids[SL_ID_USER] = conn_id;
 		ev->extra[ev->nextra].name = "conn_id";
-		ev->extra[ev->nextra++].value = v;
+		ev->extra[ev->nextra++].value = conn_id;
 	}
-	if (cfg->raccoon_conn_group_header && *cfg->raccoon_conn_group_header &&
-	    (v = sl_ctx_header(ctx, cfg->raccoon_conn_group_header)) &&
-	    *v && sl_utf8_is_valid(v, strlen(v))) {
+	if (conn_group) {
 		ev->extra[ev->nextra].name = "conn_group";
-		ev->extra[ev->nextra++].value = v;
+		ev->extra[ev->nextra++].value = conn_group;
 	}
 }
 
@@ -324,6 +331,9 @@ static void identity(struct sl_ctx *ctx, struct sl_event *ev)
  * core then answers). */
 static bool add_events(struct sl_ctx *ctx, const struct rc_request *rq)
 {
+	const char *conn_id = text_header(ctx, ctx->cfg->raccoon_conn_id_header);
+	const char *conn_group = text_header(ctx,
+					     ctx->cfg->raccoon_conn_group_header);
 	size_t i;
 
 	for (i = 0; i < rq->nevents; i++) {
@@ -340,7 +350,7 @@ static bool add_events(struct sl_ctx *ctx, const struct rc_request *rq)
 
 		sl_topic_from_pattern(ctx->cfg->kafka_topic_pattern,
 				      re->type, topic);
-		identity(ctx, &ev);
+		identity(conn_id, conn_group, &ev);
 		if (rq->req_guid && ev.nextra < 4) {
 			ev.extra[ev.nextra].name = "req_guid";
 			ev.extra[ev.nextra++].value = rq->req_guid;
