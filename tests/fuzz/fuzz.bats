@@ -82,6 +82,10 @@ fuzz()
 	fuzz fuzz-proto
 }
 
+@test "fuzz-json: what the single-pass scanner calls plain, the tree parser reads the same" {
+	fuzz fuzz-json
+}
+
 @test "fuzz-config: the configuration parser" {
 	fuzz fuzz-config
 }
