@@ -260,16 +260,28 @@ static int set_value(struct parser *ps, const struct key_def *def,
 	int rc;
 
 	switch (def->type) {
-	case T_MOUNT:
+	case T_MOUNT: {
+		const char *cursor = v, *item;
+		size_t len, paths = 0;
+
 		if (!strcmp(v, "off")) {
 			free(*(char **)slot);
 			*(char **)slot = NULL;
 			return 0;
 		}
-		if (v[0] != '/' || strpbrk(v, " ?#\t"))
-			return fail(ps, "%s.%s must be a path starting with '/', not '%s'",
-				    def->section, def->name, v);
+		/* One path, or several separated by commas. */
+		while ((item = sl_list_next(&cursor, &len))) {
+			paths++;
+			if (item[0] != '/' || strcspn(item, " ?#\t") < len)
+				return fail(ps, "%s.%s: '%.*s' is not a path starting with '/' (several are separated by commas)",
+					    def->section, def->name, (int)len,
+					    item);
+		}
+		if (!paths)
+			return fail(ps, "%s.%s needs a path starting with '/', or off",
+				    def->section, def->name);
 		return set_string(ps, slot, v);
+	}
 	case T_TOPIC:
 		if (!sl_topic_is_legal(v))
 			return fail(ps, "%s.%s: '%s' is not a legal Kafka topic name ([A-Za-z0-9._-], at most %d)",

@@ -329,8 +329,8 @@ static void metrics_page(struct sl_ctx *ctx)
 
 	if (!status_allowed(ctx))
 		return;
-	for (i = 0; i < rt->count && i < SL_METRICS_ROUTE_NONE; i++)
-		names[i] = rt->rows[i].name;
+	for (i = 0; i < rt->nnames && i < SL_METRICS_ROUTE_NONE; i++)
+		names[i] = rt->names[i];
 	sl_status_metrics(ctx->priv->core->sink, names, ctx->resp);
 }
 
@@ -421,8 +421,8 @@ void sl_core_handle(struct sl_core *core, const struct sl_transport *tp,
 		       origin);
 
 out_send:
-	sl_metrics_request(route ? (unsigned int)(route - core->routes.rows) :
-			   SL_METRICS_ROUTE_NONE, resp.broken ? 500 : resp.status);
+	sl_metrics_request(route ? route->id : SL_METRICS_ROUTE_NONE,
+			   resp.broken ? 500 : resp.status);
 	if (sl_response_send(&resp, tp, io))
 		sl_log(SL_LOG_INFO, req.id, ctx.route,
 		       "client went away before the response was written");

@@ -6,11 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "route.h"
 
 int sl_routes_build(struct sl_routes *rt, const struct sl_config *cfg)
 {
-	const struct sl_route rows[] = {
+	const struct {
+		const char *name, *method, *mounts;
+		const struct sl_adapter *adapter;
+	} defs[] = {
 		/* Before the generic two-segment tracardi route. */
 		{ "reelevant", "POST", cfg->route_reelevant,
 		  &sl_reelevant_adapter },
@@ -28,13 +32,44 @@ int sl_routes_build(struct sl_routes *rt, const struct sl_config *cfg)
 		{ "tracardi.collect", "POST", cfg->route_tracardi_collect,
 		  &sl_tracardi_collect_adapter },
 	};
+	const size_t ndefs = sizeof(defs) / sizeof(defs[0]);
+	const char *cursor, *item;
+	size_t i, len, cap = 0;
 
-	rt->rows = malloc(sizeof(rows));
-	if (!rt->rows)
-		return -ENOMEM;
-	memcpy(rt->rows, rows, sizeof(rows));
-	rt->count = sizeof(rows) / sizeof(rows[0]);
+	_Static_assert(sizeof(defs) / sizeof(defs[0]) <
+		       sizeof(rt->names) / sizeof(rt->names[0]),
+		       "room for every route's name");
+	memset(rt, 0, sizeof(*rt));
+	for (i = 0; i < ndefs; i++) {
+		rt->names[i] = defs[i].name;
+		cursor = defs[i].mounts ? defs[i].mounts : "";
+		while ((item = sl_list_next(&cursor, &len))) {
+			struct sl_route *row;
+
+			if (rt->count == cap) {
+				cap = cap ? cap * 2 : 16;
+				row = realloc(rt->rows, cap * sizeof(*row));
+				if (!row)
+					goto out_nomem;
+				rt->rows = row;
+			}
+			row = &rt->rows[rt->count];
+			row->pattern = strndup(item, len);
+			if (!row->pattern)
+				goto out_nomem;
+			row->name = defs[i].name;
+			row->id = (unsigned int)i;
+			row->method = defs[i].method;
+			row->adapter = defs[i].adapter;
+			rt->count++;
+		}
+	}
+	rt->nnames = (unsigned int)ndefs;
 	return 0;
+
+out_nomem:
+	sl_routes_release(rt);
+	return -ENOMEM;
 }
 
 /* Match path against pattern segment by segment; "{x}" takes one
@@ -79,8 +114,6 @@ const struct sl_route *sl_routes_match(const struct sl_routes *rt,
 	for (i = 0; i < rt->count; i++) {
 		const struct sl_route *row = &rt->rows[i];
 
-		if (!row->pattern)
-			continue;	/* mounted "off" */
 		if (!pattern_match(row->pattern, path, caps, ncaps))
 			continue;
 		if (!strcmp(row->method, method))
@@ -94,6 +127,10 @@ const struct sl_route *sl_routes_match(const struct sl_routes *rt,
 
 void sl_routes_release(struct sl_routes *rt)
 {
+	size_t i;
+
+	for (i = 0; i < rt->count; i++)
+		free(rt->rows[i].pattern);
 	free(rt->rows);
 	rt->rows = NULL;
 	rt->count = 0;

@@ -9,20 +9,25 @@
 
 /* One row of the table. */
 struct sl_route {
-	const char *name;	/* for logs: "beacon.pixel" */
+	const char *name;	/* for logs and metrics: "beacon.pixel" */
+	unsigned int id;	/* the route's number, one per name */
 	const char *method;	/* "GET", "POST" */
-	const char *pattern;	/* "/collect" or "/collect/{id}/rlvt" */
+	char *pattern;		/* "/collect" or "/collect/{id}/rlvt" (owned) */
 	const struct sl_adapter *adapter;
 };
 
 /* The table, in match order: the first row whose pattern and method
- * match wins, so specific patterns come before generic ones. */
+ * match wins, so specific patterns come before generic ones. A route
+ * mounted at several paths has a row for each, all with its name and id. */
 struct sl_routes {
 	struct sl_route *rows;
 	size_t count;
+	const char *names[16];	/* by id */
+	unsigned int nnames;
 };
 
-/* Build the table from the configured mount paths. Returns 0/-ENOMEM. */
+/* Build the table from the configured mount paths (each a comma-separated
+ * list of paths). Returns 0/-ENOMEM. */
 int sl_routes_build(struct sl_routes *rt, const struct sl_config *cfg);
 
 /*

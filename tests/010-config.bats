@@ -87,7 +87,10 @@ spool|fsync|sometimes|is not never, always or a number of milliseconds
 spool|rotate_size|-1|is not a size
 kafka|topic|bad topic!|is not a legal Kafka topic name
 log|level|loud|is not debug, info, warn or error
-routes|clickstream|collect|must be a path starting with '/'
+routes|clickstream|collect|is not a path starting with '/'
+routes|clickstream|/collect, s/c|'s/c' is not a path starting with '/'
+routes|clickstream|/collect, /a b|'/a b' is not a path starting with '/'
+routes|beacon_pixel|,|needs a path starting with '/', or off
 ROWS
 }
 

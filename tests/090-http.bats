@@ -95,6 +95,35 @@ recorded_ip()
 	assert_eq "$cgi_status" 200
 }
 
+@test "routes: a format mounted at several paths answers at each, counted as one route" {
+	write_config '[source s]' '[routes]' \
+		'clickstream = /collect, /s/c' \
+		'beacon_pixel = /pixel,/p.gif' \
+		'tracardi_collect = /collect/{event-type}/{source-id}, /t/{event-type}/{source-id}'
+	body '[{"event_type":"t","event_id":"first-party","timestamp":1,"app_id":"a"}]'
+	cgi POST /s/c appId=test_release
+	assert_eq "$cgi_status" 200
+	cgi POST /collect appId=test_release
+	assert_eq "$cgi_status" 200
+	BODY_FILE=""
+	cgi GET /p.gif a=1
+	assert_eq "$cgi_status" 200
+	assert_eq "$(header Content-Type)" image/gif
+	body '{"v":"1"}'
+	cgi POST /t/coupon/s
+	assert_eq "$cgi_status" 200
+	assert_eq "$(spool_values events | jq -r '.event_type' | sort | tr '\n' ' ')" \
+		"beacon coupon t t "
+	BODY_FILE=""
+	cgi GET /metrics '' REMOTE_ADDR=::1
+	body_text | grep -qx 'sluice_requests_total{route="clickstream",status="200"} 2'
+	body_text | grep -qx 'sluice_requests_total{route="beacon.pixel",status="200"} 1'
+	body_text | grep -qx 'sluice_requests_total{route="tracardi.collect",status="200"} 1'
+	# A path of none of the lists is still not found.
+	cgi GET /s/x
+	assert_eq "$cgi_status" 404
+}
+
 @test "client address: a forged X-Forwarded-For from an untrusted peer is ignored" {
 	assert_eq "$(recorded_ip REMOTE_ADDR=198.51.100.9 HTTP_X_FORWARDED_FOR=1.2.3.4)" 198.51.100.9
 	assert_eq "$(recorded_ip REMOTE_ADDR=198.51.100.9 'HTTP_FORWARDED=for=1.2.3.4')" 198.51.100.9
