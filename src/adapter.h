@@ -158,6 +158,8 @@ extern const struct sl_adapter sl_raccoon_adapter;	/* POST /api/v1/events */
 extern const struct sl_adapter sl_tracardi_track_adapter;	/* POST /track */
 extern const struct sl_adapter sl_tracardi_collect_adapter;	/* /collect/{t}/{s} */
 extern const struct sl_adapter sl_reelevant_adapter;	/* /collect/{d}/rlvt */
+extern const struct sl_adapter sl_segment_adapter;	/* POST /v1/{type} */
+extern const struct sl_adapter sl_segment_metrics_adapter;	/* POST /v1/m */
 extern const struct sl_adapter sl_health_adapter;	/* GET /health */
 extern const struct sl_adapter sl_metrics_adapter;	/* GET /metrics */
 

@@ -83,6 +83,8 @@ static const struct key_def global_keys[] = {
 	{ "routes", "tracardi_track", T_MOUNT, CFG(route_tracardi_track) },
 	{ "routes", "tracardi_collect", T_MOUNT, CFG(route_tracardi_collect) },
 	{ "routes", "reelevant", T_MOUNT, CFG(route_reelevant) },
+	{ "routes", "segment", T_MOUNT, CFG(route_segment) },
+	{ "routes", "segment_metrics", T_MOUNT, CFG(route_segment_metrics) },
 	{ "raccoon", "envelope", T_BOOL, CFG(raccoon_envelope) },
 	{ "raccoon", "conn_id_header", T_STR, CFG(raccoon_conn_id_header) },
 	{ "raccoon", "conn_group_header", T_STR, CFG(raccoon_conn_group_header) },
@@ -99,12 +101,13 @@ static const struct key_def section_keys[] = {
 	{ "app", "topic_by_type", T_BOOL, SEC(topic_by_type) },
 	{ "source", "topic", T_TOPIC, SEC(topic) },
 	{ "datasource", "topic", T_TOPIC, SEC(topic) },
+	{ "writekey", "topic", T_TOPIC, SEC(topic) },
 };
 
 /* Section names, by enum sl_section_kind. */
 static const char *const section_names[SL_SECTION_KINDS] = {
 	[SL_SECTION_APP] = "app", [SL_SECTION_SOURCE] = "source",
-	[SL_SECTION_DATASOURCE] = "datasource",
+	[SL_SECTION_DATASOURCE] = "datasource", [SL_SECTION_WRITEKEY] = "writekey",
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -519,6 +522,8 @@ struct sl_config *sl_config_new_defaults(void)
 	    !(cfg->route_tracardi_collect =
 		      strdup("/collect/{event-type}/{source-id}")) ||
 	    !(cfg->route_reelevant = strdup("/collect/{datasource}/rlvt")) ||
+	    !(cfg->route_segment = strdup("/v1/{type}")) ||
+	    !(cfg->route_segment_metrics = strdup("/v1/m")) ||
 	    !(cfg->raccoon_conn_id_header = strdup("X-User-ID")) ||
 	    !(cfg->beacon_event_type = strdup("beacon")) ||
 	    sl_cidr_list_parse("127.0.0.1/32, ::1/128", &cfg->trusted_proxies,

@@ -21,6 +21,7 @@ enum sl_section_kind {
 	SL_SECTION_APP,		/* [app ID]: a clickstream appId */
 	SL_SECTION_SOURCE,	/* [source ID]: a Tracardi source */
 	SL_SECTION_DATASOURCE,	/* [datasource ID]: a Reelevant datasource */
+	SL_SECTION_WRITEKEY,	/* [writekey KEY]: a Segment write key */
 	SL_SECTION_KINDS,
 };
 
@@ -98,6 +99,8 @@ struct sl_config {
 	char *route_tracardi_track;
 	char *route_tracardi_collect;	/* two {segments}: type, source */
 	char *route_reelevant;		/* one {segment}: datasource */
+	char *route_segment;		/* one {segment}: the call type */
+	char *route_segment_metrics;	/* analytics.js's usage counters */
 
 	/* [raccoon] */
 	bool raccoon_envelope;		/* false: raw records (event_bytes) */

@@ -31,6 +31,10 @@ int sl_routes_build(struct sl_routes *rt, const struct sl_config *cfg)
 		  &sl_tracardi_track_adapter },
 		{ "tracardi.collect", "POST", cfg->route_tracardi_collect,
 		  &sl_tracardi_collect_adapter },
+		/* Its usage counters before the calls' {type}. */
+		{ "segment.metrics", "POST", cfg->route_segment_metrics,
+		  &sl_segment_metrics_adapter },
+		{ "segment", "POST", cfg->route_segment, &sl_segment_adapter },
 	};
 	const size_t ndefs = sizeof(defs) / sizeof(defs[0]);
 	const char *cursor, *item;

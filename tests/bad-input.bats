@@ -7,12 +7,12 @@
 load helpers/common
 
 # The routes: name, method, path, query, a body the route accepts.
-ROUTES=(event click raccoon track tcollect rlvt)
+ROUTES=(event click raccoon track tcollect rlvt seg)
 declare -gA METHOD=([event]=POST [click]=POST [raccoon]=POST [track]=POST
-	[tcollect]=POST [rlvt]=POST [pixel]=GET)
+	[tcollect]=POST [rlvt]=POST [seg]=POST [pixel]=GET)
 declare -gA RPATH=([event]=/e [click]=/collect [raccoon]=/api/v1/events
 	[track]=/track [tcollect]=/collect/coupon-received/source-id
-	[rlvt]=/collect/my-datasource/rlvt [pixel]=/pixel)
+	[rlvt]=/collect/my-datasource/rlvt [seg]=/v1/track [pixel]=/pixel)
 declare -gA QUERY=([click]="appId=test_release")
 declare -gA GOOD=(
 	[event]='{"page":"/home"}'
@@ -21,15 +21,17 @@ declare -gA GOOD=(
 	[track]='{"source":{"id":"source-id"},"events":[{"type":"a"}]}'
 	[tcollect]='{"voucher":"SUMMER-42"}'
 	[rlvt]='{"key":"k","eventId":"e1","name":"n","v":1}'
+	[seg]='{"writeKey":"wk","userId":"u","event":"E"}'
 )
 # What each route answers to a body it refuses (beacon never refuses).
 declare -gA BAD=([event]=200 [click]=400 [raccoon]=400 [track]=422
-	[tcollect]=422 [rlvt]=400)
+	[tcollect]=422 [rlvt]=400 [seg]=400)
 
 setup()
 {
 	sl_common_setup
-	write_config '[source source-id]' '[datasource my-datasource]'
+	write_config '[source source-id]' '[datasource my-datasource]' \
+		'[writekey wk]'
 	failures=""
 }
 
@@ -233,6 +235,12 @@ check_rows()
 	row raccoon 413 "more events than http.max_events" bad
 	body "{\"source\":{\"id\":\"source-id\"},\"events\":[$ev]}"
 	row track 413 "more events than http.max_events" bad
+	# Segment's own limit comes first: 2,500 calls.
+	ev=""
+	for i in $(seq 10000); do ev+='{"type":"page","userId":"u"},'; done
+	body "{\"writeKey\":\"wk\",\"batch\":[${ev%,}]}"
+	RPATH[seg]=/v1/batch
+	bad_row seg "calls are over 2,500 in one batch" bad
 	check_rows
 	[ "$(count events)" -eq 0 ]
 }
@@ -249,6 +257,9 @@ check_rows()
 	row track 200 - event
 	body "{\"key\":\"k\",\"eventId\":\"e1\",\"name\":\"n\",\"v\":1,\"data\":{\"s\":\"$s\"}}"
 	row rlvt 200 - event
+	# Segment's calls are at most 32 KB: refused, not cut.
+	body "{\"writeKey\":\"wk\",\"userId\":\"u\",\"event\":\"E\",\"properties\":{\"s\":\"$s\"}}"
+	bad_row seg "call 0 is over 32 KB" bad
 	# The string arrives whole, not cut.
 	[ "$(spool_values events | jq -s '[.[] | .. | strings | select(length == 100001)] | length')" -eq 4 ] ||
 		failures+="  a long string was cut"$'\n'

@@ -82,6 +82,10 @@ fuzz()
 	fuzz fuzz-proto
 }
 
+@test "fuzz-segment: Segment calls and batches, any path segment" {
+	fuzz fuzz-segment
+}
+
 @test "fuzz-json: what the single-pass scanner calls plain, the tree parser reads the same" {
 	fuzz fuzz-json
 }

@@ -35,7 +35,8 @@ static const char config_text[] =
 	"token = s3cret\n"
 	"verify_hash = true\n"
 	"[source source-id]\n"
-	"[datasource my-datasource]\n";
+	"[datasource my-datasource]\n"
+	"[writekey wk]\n";
 
 unsigned int fuzz_core_flags = SL_CORE_DISCARD_SPOOL;
 

@@ -16,6 +16,7 @@ cors_origins = https://shop.example.com
 [app test_release]
 [source source-id]
 [datasource my-datasource]
+[writekey wk_suite]
 CONF
 }
 
@@ -65,12 +66,18 @@ request_suite()
 		-A 'Mozilla/5.0 (X11)' \
 		--data '{"key":"k","eventId":"suite-r","name":"n","url":"https://x.example/?q=1","v":1}')" 200
 	assert_eq "$(http "$url/collect/unknown/rlvt" -H "$json" --data '{}')" 404
+	# segment: an analytics.js batch (text/plain, writeKey in the body)
+	# and a call without a write key.
+	assert_eq "$(http "$url/v1/batch" -H 'Content-Type: text/plain' \
+		--data '{"writeKey":"wk_suite","batch":[{"type":"track","userId":"u","event":"suite-seg","messageId":"suite-s"}]}')" 200
+	assert_eq "$(cat "$HTTP_BODY")" '{"success":true}'
+	assert_eq "$(http "$url/v1/track" -H "$json" --data '{"userId":"u","event":"E"}')" 401
 	assert_eq "$(http "$url/nowhere")" 404
 
 	# Every accepted event is in the spool, once.
 	assert_eq "$(spool_dir_values "$spool" events | jq -r .event_id | grep -c -e '^suite-1$' -e '^suite-2$' -e '^suite-r$')" 3
 	assert_eq "$(spool_dir_values "$spool" events | jq -r .protocol | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')" \
-		"beacon=2 clickstream=2 reelevant=1 tracardi=2 "
+		"beacon=2 clickstream=2 reelevant=1 segment=1 tracardi=2 "
 	assert_eq "$(spool_dir_records "$spool" | jq -r 'select(.topic == "clickstream-suite-log") | .value')" hi
 	rm -f "$HTTP_BODY.big"
 }

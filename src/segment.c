@@ -1,0 +1,358 @@
+/* segment.c - the Segment HTTP API: POST /v1/{type} and POST /v1/m
+ *
+ * The calls of the Segment spec, as analytics.js, the server libraries
+ * and RudderStack's SDKs send them: track, page, screen, identify, group
+ * and alias (also by their one-letter paths), and batch or import, whose
+ * body holds a list of calls. A write key ([writekey KEY]) comes from
+ * Authorization: Basic base64(KEY:) or from the body's writeKey. Answers
+ * are {"success":true}, or {"success":false,"message":...} with 400 for
+ * anything malformed, 401 for a missing or unknown write key, 503 with
+ * Retry-After under back-pressure.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cjson/cJSON.h>
+
+#include "adapter.h"
+#include "codec.h"
+#include "log.h"
+#include "validate.h"
+
+/* Segment's own limits. */
+#define SEG_MAX_EVENT (32 * 1024)
+#define SEG_MAX_BATCH (500 * 1024)
+#define SEG_MAX_EVENTS 2500
+
+/* The call types, by path and by a batch item's "type". */
+static const struct {
+	const char *path, *type;
+} calls[] = {
+	{ "track", "track" }, { "t", "track" },
+	{ "page", "page" }, { "p", "page" },
+	{ "screen", "screen" }, { "s", "screen" },
+	{ "identify", "identify" }, { "i", "identify" },
+	{ "group", "group" }, { "g", "group" },
+	{ "alias", "alias" }, { "a", "alias" },
+	{ "batch", NULL }, { "b", NULL }, { "import", NULL },
+};
+
+#define NCALLS (sizeof(calls) / sizeof(calls[0]))
+
+/* {"success":false,"message":reason} */
+static void answer_error(struct sl_ctx *ctx, int status, const char *reason)
+{
+	struct sl_buf b = { 0 };
+
+	if (sl_buf_puts(&b, "{\"success\":false,\"message\":") ||
+	    sl_buf_json_str(&b, reason, strlen(reason)) || sl_buf_puts(&b, "}"))
+		ctx->resp->broken = true;
+	else
+		sl_response_set(ctx->resp, status, "application/json", b.data,
+				b.len);
+	sl_buf_release(&b);
+}
+
+static void answer_ok(struct sl_ctx *ctx)
+{
+	static const char ok[] = "{\"success\":true}";
+
+	sl_response_set(ctx->resp, 200, "application/json", ok, sizeof(ok) - 1);
+}
+
+/* The call type for a path segment or an item's type; *known says
+ * whether it names a call at all (batch is one, with no type). */
+static const char *call_type(const char *name, bool single_only, bool *known)
+{
+	size_t i;
+
+	*known = false;
+	for (i = 0; name && i < NCALLS; i++) {
+		if (strcmp(calls[i].path, name))
+			continue;
+		if (single_only && (!calls[i].type || strlen(name) == 1))
+			return NULL;	/* a batch item says "track", not "t" */
+		*known = true;
+		return calls[i].type;
+	}
+	return NULL;
+}
+
+/*
+ * The write key: from Authorization: Basic base64(KEY:) (the server
+ * libraries), else the body's writeKey (analytics.js). Copied into key
+ * (size bytes); false when there is none.
+ */
+static bool write_key(struct sl_ctx *ctx, const cJSON *root, char *key,
+		      size_t size)
+{
+	const char *auth = sl_request_param(ctx->req, "HTTP_AUTHORIZATION");
+	const cJSON *wk = cJSON_GetObjectItemCaseSensitive(root, "writeKey");
+	struct sl_buf raw = { 0 };
+	size_t n;
+	bool found = false;
+
+	if (auth && !strncasecmp(auth, "Basic ", 6) &&
+	    !sl_base64_decode(auth + 6, strlen(auth + 6), &raw) && raw.len) {
+		n = strcspn(raw.data, ":");
+		if (n > 0 && n < size && !memchr(raw.data, '\0', raw.len)) {
+			memcpy(key, raw.data, n);
+			key[n] = '\0';
+			found = true;
+		}
+	}
+	sl_buf_release(&raw);
+	if (!found && cJSON_IsString(wk) && wk->valuestring[0] &&
+	    strlen(wk->valuestring) < size) {
+		strcpy(key, wk->valuestring);
+		found = true;
+	}
+	return found;
+}
+
+static int days_from_civil(int y, unsigned int m, unsigned int d)
+{
+	int era;
+	unsigned int yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned int)(y - era * 400);
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int)doe - 719468;
+}
+
+/* An ISO 8601 date and time ("2024-05-01T12:00:00.123Z", an offset
+ * "+02:00" or none meaning UTC) as Unix milliseconds. */
+static bool iso8601_ms(const char *s, int64_t *ms)
+{
+	int y, mo, d, h, mi, sec, n = 0, frac = 0, fd = 0, sign, oh, om;
+	const char *p;
+
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec,
+		   &n) != 6 || n != 19 || mo < 1 || mo > 12 || d < 1 ||
+	    d > 31 || h > 23 || mi > 59 || sec > 60)
+		return false;
+	p = s + n;
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++, fd++)
+			if (fd < 3)
+				frac = frac * 10 + (*p - '0');
+		if (!fd)
+			return false;
+		for (; fd < 3; fd++)
+			frac *= 10;
+	}
+	*ms = ((int64_t)days_from_civil(y, (unsigned int)mo, (unsigned int)d) *
+	       86400 + h * 3600 + mi * 60 + sec) * 1000 + frac;
+	if (*p == 'Z' && !p[1])
+		return true;
+	if (!*p)
+		return true;
+	if ((*p != '+' && *p != '-') ||
+	    sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) != 2 || p[1 + n] ||
+	    oh > 23 || om > 59)
+		return false;
+	sign = *p == '+' ? 1 : -1;
+	*ms -= sign * ((int64_t)oh * 3600 + om * 60) * 1000;
+	return true;
+}
+
+/* Why item (call type, or NULL to take the item's own) is not a call of
+ * the spec, or NULL when it is. */
+static const char *item_problem(const cJSON *item, const char **type,
+				char *why, size_t size, int idx)
+{
+	const char *user, *anon, *event;
+	bool known;
+
+	if (!cJSON_IsObject(item))
+		return snprintf(why, size, "call %d is not a JSON object", idx), why;
+	if (!*type) {
+		const cJSON *t = cJSON_GetObjectItemCaseSensitive(item, "type");
+
+		*type = cJSON_IsString(t) ?
+			call_type(t->valuestring, true, &known) : NULL;
+		if (!*type)
+			return snprintf(why, size,
+					"call %d: type must be track, page, screen, identify, group or alias",
+					idx), why;
+	}
+	if (sl_json_get_string(item, "userId", false, SL_MAX_ID_LEN, &user) ||
+	    sl_json_get_string(item, "anonymousId", false, SL_MAX_ID_LEN,
+			       &anon) || (!user && !anon))
+		return snprintf(why, size,
+				"call %d: userId or anonymousId is required (a string of at most %d bytes)",
+				idx, SL_MAX_ID_LEN), why;
+	if (!strcmp(*type, "track") &&
+	    sl_json_get_string(item, "event", true, SL_MAX_ID_LEN, &event))
+		return snprintf(why, size,
+				"call %d: track needs event (a string of at most %d bytes)",
+				idx, SL_MAX_ID_LEN), why;
+	return NULL;
+}
+
+/* True when the item is over Segment's 32 KB for one call. */
+static bool item_too_big(const cJSON *item)
+{
+	char *text = cJSON_PrintUnformatted(item);
+	bool big = !text || strlen(text) > SEG_MAX_EVENT;
+
+	cJSON_free(text);
+	return big;
+}
+
+static void call(struct sl_ctx *ctx)
+{
+	char name[16], key[SL_MAX_SECTION_ID + 1], why[200];
+	const struct sl_section *src;
+	const cJSON *items, *item, *ctxt, *sent;
+	cJSON *root = NULL, *single = NULL, *meta = NULL;
+	const char *path_type, *reason;
+	bool known, batch;
+	int n, idx;
+
+	if (!sl_ctx_capture(ctx, 0, name, sizeof(name)) ||
+	    (path_type = call_type(name, false, &known), !known)) {
+		sl_ctx_refuse(ctx, 404, NULL, false, "no such call: /v1/%.20s",
+			      ctx->ncaps ? name : "");
+		return;
+	}
+	batch = !path_type;
+	if (sl_ctx_busy(ctx) || !sl_ctx_read_body(ctx, NULL))
+		return;
+	if (ctx->req->body.len > SEG_MAX_BATCH) {
+		sl_ctx_refuse(ctx, 400, NULL, false,
+			      "body of %zu bytes is over 500 KB",
+			      ctx->req->body.len);
+		return;
+	}
+	root = sl_json_parse(ctx->req->body.data ? ctx->req->body.data : "",
+			     ctx->req->body.len, &reason);
+	if (!root || !cJSON_IsObject(root)) {
+		sl_ctx_refuse(ctx, 400, NULL, true, "%s",
+			      root ? "body is not a JSON object" : reason);
+		goto out;
+	}
+	if (!write_key(ctx, root, key, sizeof(key))) {
+		sl_ctx_refuse(ctx, 401, NULL, false,
+			      "no write key: send Authorization: Basic base64(KEY:) or writeKey");
+		goto out;
+	}
+	src = sl_config_section(ctx->cfg, SL_SECTION_WRITEKEY, key, strlen(key));
+	if (!src) {
+		sl_ctx_refuse(ctx, 401, NULL, false,
+			      "write key '%.40s' is not allowed", key);
+		goto out;
+	}
+	items = batch ? cJSON_GetObjectItemCaseSensitive(root, "batch") : NULL;
+	if (batch && (!cJSON_IsArray(items) || !cJSON_GetArraySize(items))) {
+		sl_ctx_refuse(ctx, 400, src->id, true,
+			      "batch must be a non-empty list of calls");
+		goto out;
+	}
+	if (!batch) {
+		/* One call: the body is the item, in a list of one. */
+		single = cJSON_CreateArray();
+		if (!single || !cJSON_AddItemReferenceToArray(single, root)) {
+			sl_ctx_fail(ctx, "out of memory for the call");
+			goto out;
+		}
+		items = single;
+	}
+	n = cJSON_GetArraySize(items);
+	if (n > SEG_MAX_EVENTS) {
+		sl_ctx_refuse(ctx, 400, src->id, true,
+			      "%d calls are over 2,500 in one batch", n);
+		goto out;
+	}
+	if (!sl_ctx_events_fit(ctx, (size_t)n, src->id))
+		goto out;
+	idx = 0;
+	cJSON_ArrayForEach(item, items) {
+		const char *type = path_type;
+
+		if ((reason = item_problem(item, &type, why, sizeof(why), idx)) ||
+		    (ctx->req->body.len > SEG_MAX_EVENT && item_too_big(item) &&
+		     (snprintf(why, sizeof(why), "call %d is over 32 KB", idx),
+		      (reason = why)))) {
+			sl_ctx_refuse(ctx, 400, src->id, true, "%s", reason);
+			goto out;
+		}
+		idx++;
+	}
+	/* What the batch says for all its calls. */
+	ctxt = batch ? cJSON_GetObjectItemCaseSensitive(root, "context") : NULL;
+	sent = cJSON_GetObjectItemCaseSensitive(root, "sentAt");
+	if (ctxt || sent) {
+		meta = cJSON_CreateObject();
+		if (!meta || (ctxt && !cJSON_AddItemReferenceToObject(meta, "context",
+								   (cJSON *)ctxt)) ||
+		    (sent && !cJSON_AddItemReferenceToObject(meta, "sentAt",
+							     (cJSON *)sent))) {
+			sl_ctx_fail(ctx, "out of memory for the calls' meta");
+			goto out;
+		}
+	}
+	cJSON_ArrayForEach(item, items) {
+		const cJSON *t = cJSON_GetObjectItemCaseSensitive(item, "type");
+		const char *type = path_type ? path_type :
+				   call_type(t->valuestring, true, &known);
+		const char *ts, *s;
+		struct sl_event ev = {
+			.protocol = "segment",
+			.source = src->id,
+			.topic = src->topic,
+			.data = item,
+			.meta = meta,
+		};
+
+		ev.event_type = type;
+		if (!strcmp(type, "track"))
+			sl_json_get_string(item, "event", true, SL_MAX_ID_LEN,
+					   &ev.event_type);
+		if (!sl_json_get_string(item, "messageId", false, SL_MAX_ID_LEN,
+					&s))
+			ev.event_id = s;
+		if (!sl_json_get_string(item, "timestamp", false, 64, &ts) && ts)
+			ev.has_event_ts = iso8601_ms(ts, &ev.event_ts);
+		if (!sl_json_get_string(item, "userId", false, SL_MAX_ID_LEN, &s))
+			ev.ids[SL_ID_USER] = s;
+		if (!sl_json_get_string(item, "anonymousId", false,
+					SL_MAX_ID_LEN, &s))
+			ev.ids[SL_ID_DEVICE] = s;
+		if (sl_ctx_add_event(ctx, &ev))
+			goto out;	/* the core answers */
+	}
+	answer_ok(ctx);
+out:
+	cJSON_Delete(meta);
+	cJSON_Delete(single);
+	cJSON_Delete(root);
+}
+
+/* analytics.js posts its own usage counters here: answered, counted in
+ * /metrics as this route's requests, not recorded. */
+static void usage(struct sl_ctx *ctx)
+{
+	answer_ok(ctx);
+}
+
+const struct sl_adapter sl_segment_adapter = {
+	.protocol = "segment",
+	.malformed_status = 400,
+	.handle = call,
+	.answer_error = answer_error,
+};
+
+const struct sl_adapter sl_segment_metrics_adapter = {
+	.protocol = "segment",
+	.malformed_status = 400,
+	.handle = usage,
+	.answer_error = answer_error,
+};
