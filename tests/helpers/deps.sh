@@ -17,6 +17,22 @@ SL_DEPS_RUN="lighttpd curl"
 SL_DEPS_TEST="bats jq kcat spawn-fcgi strace protobuf-compiler libprotobuf-dev apache2 apache2-utils
 	libapache2-mod-fcgid chromium clang libclang-rt-14-dev valgrind wrk hyperfine gnuplot-nox"
 
+# The npm packages of tests/js (the real tracker SDKs), exactly as its
+# package-lock.json pins them. Node.js comes with the machine or from
+# Debian (nodejs, npm).
+sl_install_npm_deps()
+{
+	local top="$1" sudo=""
+
+	if ! command -v npm >/dev/null; then
+		[ "$(id -u)" -eq 0 ] || sudo=sudo
+		$sudo apt-get update -qq &&
+			DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+				--no-install-recommends nodejs npm >/dev/null || return 1
+	fi
+	(cd "$top/tests/js" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+}
+
 sl_install_deps()
 {
 	local want missing="" pkg sudo=""
