@@ -163,6 +163,19 @@ static bool iso8601_ms(const char *s, int64_t *ms)
 	return true;
 }
 
+/* The optional string member name of item: 0 with *out NULL when absent
+ * or null (analytics.js sends "userId": null before identify), 0 with
+ * *out set, or -EINVAL for anything else. */
+static int opt_string(const cJSON *item, const char *name, const char **out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(item, name);
+
+	*out = NULL;
+	if (cJSON_IsNull(v))
+		return 0;
+	return sl_json_get_string(item, name, false, SL_MAX_ID_LEN, out);
+}
+
 /* Why item (call type, or NULL to take the item's own) is not a call of
  * the spec, or NULL when it is. */
 static const char *item_problem(const cJSON *item, const char **type,
@@ -183,9 +196,8 @@ static const char *item_problem(const cJSON *item, const char **type,
 					"call %d: type must be track, page, screen, identify, group or alias",
 					idx), why;
 	}
-	if (sl_json_get_string(item, "userId", false, SL_MAX_ID_LEN, &user) ||
-	    sl_json_get_string(item, "anonymousId", false, SL_MAX_ID_LEN,
-			       &anon) || (!user && !anon))
+	if (opt_string(item, "userId", &user) ||
+	    opt_string(item, "anonymousId", &anon) || (!user && !anon))
 		return snprintf(why, size,
 				"call %d: userId or anonymousId is required (a string of at most %d bytes)",
 				idx, SL_MAX_ID_LEN), why;
@@ -316,15 +328,13 @@ static void call(struct sl_ctx *ctx)
 		if (!strcmp(type, "track"))
 			sl_json_get_string(item, "event", true, SL_MAX_ID_LEN,
 					   &ev.event_type);
-		if (!sl_json_get_string(item, "messageId", false, SL_MAX_ID_LEN,
-					&s))
+		if (!opt_string(item, "messageId", &s))
 			ev.event_id = s;
-		if (!sl_json_get_string(item, "timestamp", false, 64, &ts) && ts)
+		if (!opt_string(item, "timestamp", &ts) && ts)
 			ev.has_event_ts = iso8601_ms(ts, &ev.event_ts);
-		if (!sl_json_get_string(item, "userId", false, SL_MAX_ID_LEN, &s))
+		if (!opt_string(item, "userId", &s))
 			ev.ids[SL_ID_USER] = s;
-		if (!sl_json_get_string(item, "anonymousId", false,
-					SL_MAX_ID_LEN, &s))
+		if (!opt_string(item, "anonymousId", &s))
 			ev.ids[SL_ID_DEVICE] = s;
 		if (sl_ctx_add_event(ctx, &ev))
 			goto out;	/* the core answers */

@@ -30,7 +30,7 @@ basic()
 	body '{"writeKey":"wk_topic","sentAt":"2024-05-01T12:00:01+02:00","context":{"ip":"x"},"batch":[
 		{"type":"page","anonymousId":"a-1","name":"Home","messageId":"m1"},
 		{"type":"identify","userId":"u-2","anonymousId":"a-1","traits":{"plan":"pro"}},
-		{"type":"track","anonymousId":"a-1","event":"Clicked"},
+		{"type":"track","userId":null,"anonymousId":"a-1","event":"Clicked"},
 		{"type":"alias","userId":"u-2","previousId":"a-1"},
 		{"type":"group","userId":"u-2","groupId":"g-1"},
 		{"type":"screen","userId":"u-2","name":"Cart"}]}'
@@ -87,6 +87,7 @@ basic()
 /v1/track|400|{"event":"E"}|call 0: userId or anonymousId is required (a string of at most 256 bytes)
 /v1/track|400|{"userId":"u"}|call 0: track needs event (a string of at most 256 bytes)
 /v1/track|400|{"userId":5,"event":"E"}|call 0: userId or anonymousId is required (a string of at most 256 bytes)
+/v1/track|400|{"userId":null,"anonymousId":null,"event":"E"}|call 0: userId or anonymousId is required (a string of at most 256 bytes)
 /v1/batch|400|{"batch":[]}|batch must be a non-empty list of calls
 /v1/batch|400|{"batch":[{"type":"track","userId":"u","event":"ok"},{"type":"t","userId":"u"}]}|call 1: type must be track, page, screen, identify, group or alias
 /v1/batch|400|{"batch":[{"userId":"u"}]}|call 0: type must be track, page, screen, identify, group or alias

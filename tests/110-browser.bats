@@ -5,6 +5,7 @@
 
 load helpers/common
 load helpers/lighttpd
+load helpers/browser
 
 setup_file()
 {
@@ -17,46 +18,14 @@ setup_file()
 	lighttpd_start "$STATE" 1
 	export LIGHTTPD_PID LIGHTTPD_URL
 	# The page is served from another origin, as on a real site.
-	on_free_port page_launch page_kill /example.html "$PAGES/error.log" \
-		"$PAGES/stdout.log"
+	pages_start "$PAGES" "$SLUICE_SRCDIR/src/client" /example.html
 	export PAGE_PID PAGE_URL
-}
-
-# A plain lighttpd serving src/client on port $1.
-page_launch()
-{
-	cat >"$PAGES/lighttpd.conf" <<CONF
-server.bind = "127.0.0.1"
-server.port = $1
-server.document-root = "$SLUICE_SRCDIR/src/client"
-server.errorlog = "$PAGES/error.log"
-mimetype.assign = (".html" => "text/html", ".js" => "text/javascript")
-CONF
-	lighttpd -D -f "$PAGES/lighttpd.conf" >"$PAGES/stdout.log" 2>&1 3>&- &
-	PAGE_PID=$!
-	PAGE_URL="http://127.0.0.1:$1"
-}
-
-page_kill()
-{
-	kill "$PAGE_PID" 2>/dev/null || true
-	wait "$PAGE_PID" 2>/dev/null || true
-	PAGE_PID=
 }
 
 teardown_file()
 {
 	lighttpd_stop
-	[ -z "${PAGE_PID:-}" ] || page_kill
-}
-
-browse()
-{
-	chromium --headless --no-sandbox --disable-gpu --disable-quic \
-		--no-first-run --disable-background-networking \
-		--disable-component-update --disable-sync \
-		--user-data-dir="$BATS_TEST_TMPDIR/profile" \
-		--virtual-time-budget=5000 --dump-dom "$1" 2>/dev/null
+	pages_stop
 }
 
 @test "the example page sends its view with sendBeacon" {
