@@ -160,6 +160,8 @@ extern const struct sl_adapter sl_tracardi_collect_adapter;	/* /collect/{t}/{s} 
 extern const struct sl_adapter sl_reelevant_adapter;	/* /collect/{d}/rlvt */
 extern const struct sl_adapter sl_segment_adapter;	/* POST /v1/{type} */
 extern const struct sl_adapter sl_segment_metrics_adapter;	/* POST /v1/m */
+extern const struct sl_adapter sl_snowplow_post_adapter;	/* POST tp2 */
+extern const struct sl_adapter sl_snowplow_get_adapter;	/* GET /i */
 extern const struct sl_adapter sl_health_adapter;	/* GET /health */
 extern const struct sl_adapter sl_metrics_adapter;	/* GET /metrics */
 

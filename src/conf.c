@@ -85,6 +85,8 @@ static const struct key_def global_keys[] = {
 	{ "routes", "reelevant", T_MOUNT, CFG(route_reelevant) },
 	{ "routes", "segment", T_MOUNT, CFG(route_segment) },
 	{ "routes", "segment_metrics", T_MOUNT, CFG(route_segment_metrics) },
+	{ "routes", "snowplow_post", T_MOUNT, CFG(route_snowplow_post) },
+	{ "routes", "snowplow_get", T_MOUNT, CFG(route_snowplow_get) },
 	{ "raccoon", "envelope", T_BOOL, CFG(raccoon_envelope) },
 	{ "raccoon", "conn_id_header", T_STR, CFG(raccoon_conn_id_header) },
 	{ "raccoon", "conn_group_header", T_STR, CFG(raccoon_conn_group_header) },
@@ -524,6 +526,9 @@ struct sl_config *sl_config_new_defaults(void)
 	    !(cfg->route_reelevant = strdup("/collect/{datasource}/rlvt")) ||
 	    !(cfg->route_segment = strdup("/v1/{type}")) ||
 	    !(cfg->route_segment_metrics = strdup("/v1/m")) ||
+	    !(cfg->route_snowplow_post =
+		      strdup("/com.snowplowanalytics.snowplow/tp2")) ||
+	    !(cfg->route_snowplow_get = strdup("/i")) ||
 	    !(cfg->raccoon_conn_id_header = strdup("X-User-ID")) ||
 	    !(cfg->beacon_event_type = strdup("beacon")) ||
 	    sl_cidr_list_parse("127.0.0.1/32, ::1/128", &cfg->trusted_proxies,

@@ -101,6 +101,8 @@ struct sl_config {
 	char *route_reelevant;		/* one {segment}: datasource */
 	char *route_segment;		/* one {segment}: the call type */
 	char *route_segment_metrics;	/* analytics.js's usage counters */
+	char *route_snowplow_post;	/* tp2 payload_data */
+	char *route_snowplow_get;	/* one event in the query */
 
 	/* [raccoon] */
 	bool raccoon_envelope;		/* false: raw records (event_bytes) */

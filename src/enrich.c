@@ -177,6 +177,13 @@ static void walk_hops(const struct sl_config *cfg, const char *list,
 	}
 }
 
+bool sl_anonymous_requested(const struct sl_request *req)
+{
+	const char *v = sl_request_param(req, "HTTP_SP_ANONYMOUS");
+
+	return v && !strcmp(v, "*");
+}
+
 bool sl_privacy_signal(const struct sl_request *req)
 {
 	const char *dnt = sl_request_param(req, "HTTP_DNT");
@@ -205,8 +212,8 @@ void sl_client_ip(const struct sl_config *cfg, const struct sl_request *req,
 		else if ((v = sl_request_param(req, "HTTP_X_FORWARDED_FOR")))
 			walk_hops(cfg, v, false, addr);
 	}
-	if (cfg->anonymize_ip || (cfg->do_not_track == SL_PRIVACY_ANONYMIZE &&
-				  sl_privacy_signal(req)))
+	if (cfg->anonymize_ip || sl_anonymous_requested(req) ||
+	    (cfg->do_not_track == SL_PRIVACY_ANONYMIZE && sl_privacy_signal(req)))
 		sl_ip_anonymize(addr);
 	sl_ip_format(addr, out);
 }

@@ -21,6 +21,11 @@ int sl_uuid4(char out[37]);
 /* Fill out with n random bytes as 2n hex digits plus NUL. Returns 0/-EIO. */
 int sl_random_hex(char *out, size_t n);
 
+/* True when the request asks to be anonymous: SP-Anonymous: * (the
+ * Snowplow trackers' anonymous tracking). Its address is anonymised
+ * whatever http.anonymize_ip says. */
+bool sl_anonymous_requested(const struct sl_request *req);
+
 /* True when the request carries DNT: 1 or Sec-GPC: 1. */
 bool sl_privacy_signal(const struct sl_request *req);
 
@@ -31,8 +36,8 @@ bool sl_privacy_signal(const struct sl_request *req);
  * X-Forwarded-For, walked from the right: the first hop that is not a
  * trusted proxy wins, and anything that does not parse as an address
  * stops the walk. Then anonymised (last IPv4 octet, last 80 IPv6 bits)
- * with http.anonymize_ip, or for DNT/GPC requests with do_not_track =
- * anonymize. Writes to out (SL_IP_MAX bytes); an empty string when the
+ * with http.anonymize_ip, for SP-Anonymous: * requests, or for DNT/GPC
+ * requests with do_not_track = anonymize. Writes to out (SL_IP_MAX bytes); an empty string when the
  * server gave no address.
  */
 void sl_client_ip(const struct sl_config *cfg, const struct sl_request *req,

@@ -35,6 +35,10 @@ int sl_routes_build(struct sl_routes *rt, const struct sl_config *cfg)
 		{ "segment.metrics", "POST", cfg->route_segment_metrics,
 		  &sl_segment_metrics_adapter },
 		{ "segment", "POST", cfg->route_segment, &sl_segment_adapter },
+		{ "snowplow.post", "POST", cfg->route_snowplow_post,
+		  &sl_snowplow_post_adapter },
+		{ "snowplow.get", "GET", cfg->route_snowplow_get,
+		  &sl_snowplow_get_adapter },
 	};
 	const size_t ndefs = sizeof(defs) / sizeof(defs[0]);
 	const char *cursor, *item;

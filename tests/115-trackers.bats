@@ -20,6 +20,10 @@ setup_file()
 			--format=iife --log-level=warning --outfile="$SITE/segment-page.js"
 		printf '<!doctype html><html><body>loading<script src="segment-page.js"></script></body></html>\n' \
 			>"$SITE/segment.html"
+		"$js/node_modules/.bin/esbuild" "$js/snowplow-page.js" --bundle \
+			--format=iife --log-level=warning --outfile="$SITE/snowplow-page.js"
+		printf '<!doctype html><html><body>loading<script src="snowplow-page.js"></script></body></html>\n' \
+			>"$SITE/snowplow.html"
 		pages_start "$BATS_FILE_TMPDIR/pages" "$SITE" /segment.html
 	fi
 	export PAGE_PID PAGE_URL
@@ -83,4 +87,36 @@ setup()
 	# Its message ids are the event ids, and it ran in Chrome.
 	assert_eq "$(spool_values events | jq -r 'select(.source == "wk_page") | .event_id' | sort -u | wc -l)" 3
 	[[ "$(spool_values events | jq -r 'select(.source == "wk_page") | .user_agent' | head -n 1)" == *Chrome* ]]
+}
+
+# The Snowplow browser tracker in Chromium with eventMethod $1: its three
+# events, each once, with the right event types, ids and event ids.
+snowplow_page()
+{
+	local method=$1 aid="shop-$1"
+
+	[ -n "${PAGE_URL:-}" ] || skip "Chromium is not installed (Debian: chromium)"
+	run browse "$PAGE_URL/snowplow.html?method=$method&collector=$LIGHTTPD_URL"
+	[[ "$output" == *sent* ]] || { echo "$output" | tail -5; false; }
+	wait_for "[ \"\$(spool_values events | jq -r 'select(.source == \"$aid\") | .event_type' | wc -l)\" -ge 3 ]" 10
+	assert_eq "$(spool_values events | jq -r --arg a "$aid" 'select(.source == $a) | .event_type' | sort | tr '\n' ' ')" \
+		"link_click page_view struct "
+	# Its event ids (eid), one device id (duid) and one session (sid).
+	assert_eq "$(spool_values events | jq -r --arg a "$aid" 'select(.source == $a) | .event_id' | sort -u | wc -l)" 3
+	assert_eq "$(spool_values events | jq -r --arg a "$aid" 'select(.source == $a) | [.ids.device, .ids.session] | join(" ")' | sort -u | wc -l)" 1
+	assert_eq "$(spool_values events | jq -r --arg a "$aid" 'select(.source == $a and .event_type == "link_click") | .data.unstruct_event.data.data.target')" /buy
+	assert_eq "$(spool_values events | jq -r --arg a "$aid" 'select(.source == $a and .event_type == "struct") | .data.se_la')" "sku-$method"
+	# By the route of the method asked for.
+	assert_eq "$(http "$LIGHTTPD_URL/metrics")" 200
+	grep -Eq "^sluice_requests_total\{route=\"snowplow.$method\",status=\"200\"\} [1-9]" "$HTTP_BODY"
+	# The webPage context arrived decoded too.
+	[[ "$(spool_values events | jq -r --arg a "$aid" 'select(.source == $a and .event_type == "page_view") | .data.contexts.data[0].schema')" == iglu:com.snowplowanalytics.snowplow/web_page/* ]]
+}
+
+@test "@snowplow/browser-tracker in headless Chromium, POST (tp2): page view, struct and self-describing" {
+	snowplow_page post
+}
+
+@test "@snowplow/browser-tracker in headless Chromium, GET (/i) as a credentialed fetch" {
+	snowplow_page get
 }

@@ -19,7 +19,7 @@ load helpers/common
 	for setup in sluice-2 bare-2 bare+produce-2 static cgi-sluice cgi-trivial; do
 		jq -e --arg s "$setup" '[.medians[] | select(.setup == $s and .rps > 0)] | length > 0' "$json"
 	done
-	for route in pixel event collect1 collect10 raccoon10 track3 segment10; do
+	for route in pixel event collect1 collect10 raccoon10 track3 segment10 snowplow10; do
 		jq -e --arg r "$route" '[.runs[] | select(.setup == "sluice-2" and .route == $r)] | length == 1' "$json"
 	done
 	# After each Sluice run Kafka holds at least the events answered 200

@@ -7,12 +7,13 @@
 load helpers/common
 
 # The routes: name, method, path, query, a body the route accepts.
-ROUTES=(event click raccoon track tcollect rlvt seg)
+ROUTES=(event click raccoon track tcollect rlvt seg sp)
 declare -gA METHOD=([event]=POST [click]=POST [raccoon]=POST [track]=POST
-	[tcollect]=POST [rlvt]=POST [seg]=POST [pixel]=GET)
+	[tcollect]=POST [rlvt]=POST [seg]=POST [sp]=POST [pixel]=GET)
 declare -gA RPATH=([event]=/e [click]=/collect [raccoon]=/api/v1/events
 	[track]=/track [tcollect]=/collect/coupon-received/source-id
-	[rlvt]=/collect/my-datasource/rlvt [seg]=/v1/track [pixel]=/pixel)
+	[rlvt]=/collect/my-datasource/rlvt [seg]=/v1/track
+	[sp]=/com.snowplowanalytics.snowplow/tp2 [pixel]=/pixel)
 declare -gA QUERY=([click]="appId=test_release")
 declare -gA GOOD=(
 	[event]='{"page":"/home"}'
@@ -22,10 +23,11 @@ declare -gA GOOD=(
 	[tcollect]='{"voucher":"SUMMER-42"}'
 	[rlvt]='{"key":"k","eventId":"e1","name":"n","v":1}'
 	[seg]='{"writeKey":"wk","userId":"u","event":"E"}'
+	[sp]='{"schema":"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4","data":[{"e":"pv","p":"web","tv":"t"}]}'
 )
 # What each route answers to a body it refuses (beacon never refuses).
 declare -gA BAD=([event]=200 [click]=400 [raccoon]=400 [track]=422
-	[tcollect]=422 [rlvt]=400 [seg]=400)
+	[tcollect]=422 [rlvt]=400 [seg]=400 [sp]=400)
 
 setup()
 {

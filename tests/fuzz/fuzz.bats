@@ -86,6 +86,10 @@ fuzz()
 	fuzz fuzz-segment
 }
 
+@test "fuzz-snowplow: tp2 bodies and /i queries, base64 and embedded JSON" {
+	fuzz fuzz-snowplow
+}
+
 @test "fuzz-json: what the single-pass scanner calls plain, the tree parser reads the same" {
 	fuzz fuzz-json
 }

@@ -72,12 +72,18 @@ request_suite()
 		--data '{"writeKey":"wk_suite","batch":[{"type":"track","userId":"u","event":"suite-seg","messageId":"suite-s"}]}')" 200
 	assert_eq "$(cat "$HTTP_BODY")" '{"success":true}'
 	assert_eq "$(http "$url/v1/track" -H "$json" --data '{"userId":"u","event":"E"}')" 401
+	# snowplow: the tracker's POST and its GET pixel.
+	assert_eq "$(http "$url/com.snowplowanalytics.snowplow/tp2" -H "$json; charset=UTF-8" \
+		--data '{"schema":"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4","data":[{"e":"pv","p":"web","tv":"js","eid":"suite-sp1"}]}')" 200
+	assert_eq "$(cat "$HTTP_BODY")" ok
+	assert_eq "$(http "$url/i?e=se&p=web&tv=js&eid=suite-sp2&se_ca=c&se_ac=a")" 200
+	assert_eq "$(head -c 6 "$HTTP_BODY")" GIF89a
 	assert_eq "$(http "$url/nowhere")" 404
 
 	# Every accepted event is in the spool, once.
 	assert_eq "$(spool_dir_values "$spool" events | jq -r .event_id | grep -c -e '^suite-1$' -e '^suite-2$' -e '^suite-r$')" 3
 	assert_eq "$(spool_dir_values "$spool" events | jq -r .protocol | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')" \
-		"beacon=2 clickstream=2 reelevant=1 segment=1 tracardi=2 "
+		"beacon=2 clickstream=2 reelevant=1 segment=1 snowplow=2 tracardi=2 "
 	assert_eq "$(spool_dir_records "$spool" | jq -r 'select(.topic == "clickstream-suite-log") | .value')" hi
 	rm -f "$HTTP_BODY.big"
 }
