@@ -20,19 +20,6 @@
 /* Members (or query parameters) in one beacon event. */
 #define BEACON_MAX_FIELDS 500
 
-/* The 43-byte transparent 1x1 GIF89a. */
-static const unsigned char gif[43] = {
-	/* header, 1x1 screen, 2-colour global table */
-	'G', 'I', 'F', '8', '9', 'a', 0x01, 0x00, 0x01, 0x00, 0x80, 0x01, 0x00,
-	/* palette: black, white */
-	0x00, 0x00, 0x00, 0xff, 0xff, 0xff,
-	/* graphic control: colour 0 is transparent */
-	0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00,
-	/* image descriptor: 1x1 at 0,0 */
-	0x2c, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00,
-	/* LZW data for one pixel, trailer */
-	0x02, 0x02, 0x44, 0x01, 0x00, 0x3b,
-};
 
 /* Record one event whose fields are the members of data (a tree), or of
  * the object text (len bytes). A failure is the core's to count: the
@@ -184,7 +171,8 @@ static void beacon_pixel(struct sl_ctx *ctx)
 	struct sl_buf data = { 0 };
 	const char *why;
 
-	sl_response_set(ctx->resp, 200, "image/gif", gif, sizeof(gif));
+	sl_response_set(ctx->resp, 200, "image/gif", sl_pixel_gif,
+			SL_PIXEL_GIF_LEN);
 	sl_response_header(ctx->resp, "Cache-Control",
 			   "no-store, no-cache, must-revalidate");
 	if (sl_ctx_busy(ctx))

@@ -115,24 +115,29 @@ static inline bool plain8(const char *s)
 	return (ok & HIGH1) == HIGH1;
 }
 
+#ifdef __SSE2__
+/* Of the sixteen bytes x, those that need escaping as bits: a byte does
+ * when the unsigned maximum of it and 0x20 is not itself (a control
+ * character), or it is a quote or a backslash. */
+static inline int escape_mask16(__m128i x)
+{
+	__m128i ok = _mm_cmpeq_epi8(_mm_max_epu8(x, _mm_set1_epi8(0x20)), x);
+
+	return _mm_movemask_epi8(
+		_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+					  _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+			     _mm_andnot_si128(ok, _mm_set1_epi8(-1))));
+}
+#endif
+
 size_t sl_json_plain_span(const char *s, size_t len)
 {
 	size_t i = 0;
 
 #ifdef __SSE2__
-	/* Sixteen bytes at a time: a byte needs escaping when the unsigned
-	 * maximum of it and 0x20 is not itself, or it is a quote or a
-	 * backslash. */
-	const __m128i space = _mm_set1_epi8(0x20), quote = _mm_set1_epi8('"'),
-		      bslash = _mm_set1_epi8('\\');
-
 	while (len - i >= 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		__m128i ok = _mm_cmpeq_epi8(_mm_max_epu8(x, space), x);
-		__m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote),
-							_mm_cmpeq_epi8(x, bslash)),
-					   _mm_andnot_si128(ok, _mm_set1_epi8(-1)));
-		int mask = _mm_movemask_epi8(bad);
+		int mask = escape_mask16(_mm_loadu_si128(
+			(const __m128i *)(const void *)(s + i)));
 
 		if (mask)
 			return i + (size_t)__builtin_ctz((unsigned int)mask);
@@ -157,16 +162,9 @@ static char *escape_into(char *o, const char *s, size_t len)
 #ifdef __SSE2__
 	/* Copy sixteen bytes at a time whatever they hold (there is room for
 	 * the worst case) and keep as many as need no escape. */
-	const __m128i space = _mm_set1_epi8(0x20), quote = _mm_set1_epi8('"'),
-		      bslash = _mm_set1_epi8('\\');
-
 	while (len - i >= 16) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		__m128i ok = _mm_cmpeq_epi8(_mm_max_epu8(x, space), x);
-		int mask = _mm_movemask_epi8(
-			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote),
-						  _mm_cmpeq_epi8(x, bslash)),
-				     _mm_andnot_si128(ok, _mm_set1_epi8(-1))));
+		int mask = escape_mask16(x);
 		unsigned char c;
 
 		_mm_storeu_si128((__m128i *)(void *)o, x);

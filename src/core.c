@@ -182,10 +182,13 @@ static void reject(struct sl_ctx *ctx, int status, const char *source,
 		       "rejection not recorded: %s", strerror(-rc));
 }
 
+/* A reason is one line of at most this many bytes. */
+#define REASON_MAX 512
+
 void sl_ctx_reject(struct sl_ctx *ctx, int status, const char *source,
 		   bool with_body, const char *fmt, ...)
 {
-	char reason[512];
+	char reason[REASON_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -197,15 +200,16 @@ void sl_ctx_reject(struct sl_ctx *ctx, int status, const char *source,
 void sl_ctx_refuse(struct sl_ctx *ctx, int status, const char *source,
 		   bool with_body, const char *fmt, ...)
 {
-	char reason[512];
+	char reason[REASON_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	/* Without an error answer of its own, the adapter's stands. */
-	reject(ctx, ctx->adapter->answer_error ? status : ctx->resp->status,
-	       source, with_body, reason);
+	/* Without an error answer of its own, the adapter's stands: the
+	 * record says the status the client really got. */
+	sl_ctx_reject(ctx, ctx->adapter->answer_error ? status :
+		      ctx->resp->status, source, with_body, "%s", reason);
 	answer_error(ctx, status, reason);
 }
 

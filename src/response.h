@@ -12,6 +12,10 @@
  * the same for every format and entry. */
 #define SL_RETRY_AFTER "30"
 
+/* The transparent 1x1 GIF89a the pixel routes answer with. */
+#define SL_PIXEL_GIF_LEN 43
+extern const unsigned char sl_pixel_gif[SL_PIXEL_GIF_LEN];
+
 struct sl_response {
 	int status;			/* HTTP status, 0 until set */
 	const char *content_type;	/* static string or NULL (no body) */

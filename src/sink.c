@@ -94,11 +94,14 @@ static int stash(struct sl_buf *store, const char *s, size_t *at)
 	return sl_buf_append(store, s, strlen(s) + 1);
 }
 
-/* Room for one more pending record; NULL without memory. */
+/* Room for one more pending record, its value to start at the end of
+ * the store; NULL without memory. */
 static struct sl_pending *next_pending(struct sl_batch *b)
 {
 	struct sl_pending *p;
 
+	if (sl_fault(SL_FAULT_BATCH_ADD))
+		return NULL;
 	if (b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 16;
 
@@ -108,7 +111,9 @@ static struct sl_pending *next_pending(struct sl_batch *b)
 		b->recs = p;
 		b->cap = cap;
 	}
-	return &b->recs[b->n];
+	p = &b->recs[b->n];
+	p->value = b->store.len;
+	return p;
 }
 
 /*
@@ -154,11 +159,9 @@ int sl_batch_add_event(struct sl_batch *b, const struct sl_event *ev,
 	struct sl_pending *p = next_pending(b);
 	struct sl_record rec;
 
-	if (!p || sl_fault(SL_FAULT_BATCH_ADD))
-		return -ENOMEM;
-	p->value = b->store.len;
-	return finish(b, p, &rec,
-		      sl_record_encode(&rec, ev, en, topic, &b->store), false);
+	return p ? finish(b, p, &rec, sl_record_encode(&rec, ev, en, topic,
+						       &b->store), false) :
+		   -ENOMEM;
 }
 
 int sl_batch_add_rejection(struct sl_batch *b, const struct sl_rejection *rj,
@@ -167,12 +170,9 @@ int sl_batch_add_rejection(struct sl_batch *b, const struct sl_rejection *rj,
 	struct sl_pending *p = next_pending(b);
 	struct sl_record rec;
 
-	if (!p || sl_fault(SL_FAULT_BATCH_ADD))
-		return -ENOMEM;
-	p->value = b->store.len;
-	return finish(b, p, &rec,
-		      sl_record_encode_bad(&rec, rj, en, topic, &b->store),
-		      true);
+	return p ? finish(b, p, &rec, sl_record_encode_bad(&rec, rj, en, topic,
+							   &b->store), true) :
+		   -ENOMEM;
 }
 
 void sl_batch_abort(struct sl_batch *b)

@@ -35,14 +35,6 @@ static const struct {
 	{ "ue", NULL }, { "tr", "transaction" }, { "ti", "transaction_item" },
 };
 
-/* The 43-byte transparent GIF the GET answers with. */
-static const unsigned char gif[43] = {
-	'G', 'I', 'F', '8', '9', 'a', 0x01, 0x00, 0x01, 0x00, 0x80, 0x01, 0x00,
-	0x00, 0x00, 0x00, 0xff, 0xff, 0xff,
-	0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00,
-	0x2c, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00,
-	0x02, 0x02, 0x44, 0x01, 0x00, 0x3b,
-};
 
 /* A one-line text answer: the reason. */
 static void answer_error(struct sl_ctx *ctx, int status, const char *reason)
@@ -332,7 +324,8 @@ static void get(struct sl_ctx *ctx)
 		goto out;
 	}
 	if (record_all(ctx, list, false)) {
-		sl_response_set(ctx->resp, 200, "image/gif", gif, sizeof(gif));
+		sl_response_set(ctx->resp, 200, "image/gif", sl_pixel_gif,
+				SL_PIXEL_GIF_LEN);
 		sl_response_header(ctx->resp, "Cache-Control",
 				   "no-cache, no-store, must-revalidate");
 	}
