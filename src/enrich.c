@@ -177,7 +177,9 @@ static void walk_hops(const struct sl_config *cfg, const char *list,
 	}
 }
 
-bool sl_anonymous_requested(const struct sl_request *req)
+/* True when the request asks to be anonymous: SP-Anonymous: * (the
+ * Snowplow trackers' anonymous tracking). */
+static bool anonymous_requested(const struct sl_request *req)
 {
 	const char *v = sl_request_param(req, "HTTP_SP_ANONYMOUS");
 
@@ -212,7 +214,7 @@ void sl_client_ip(const struct sl_config *cfg, const struct sl_request *req,
 		else if ((v = sl_request_param(req, "HTTP_X_FORWARDED_FOR")))
 			walk_hops(cfg, v, false, addr);
 	}
-	if (cfg->anonymize_ip || sl_anonymous_requested(req) ||
+	if (cfg->anonymize_ip || anonymous_requested(req) ||
 	    (cfg->do_not_track == SL_PRIVACY_ANONYMIZE && sl_privacy_signal(req)))
 		sl_ip_anonymize(addr);
 	sl_ip_format(addr, out);

@@ -21,11 +21,6 @@ int sl_uuid4(char out[37]);
 /* Fill out with n random bytes as 2n hex digits plus NUL. Returns 0/-EIO. */
 int sl_random_hex(char *out, size_t n);
 
-/* True when the request asks to be anonymous: SP-Anonymous: * (the
- * Snowplow trackers' anonymous tracking). Its address is anonymised
- * whatever http.anonymize_ip says. */
-bool sl_anonymous_requested(const struct sl_request *req);
-
 /* True when the request carries DNT: 1 or Sec-GPC: 1. */
 bool sl_privacy_signal(const struct sl_request *req);
 
