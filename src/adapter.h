@@ -50,6 +50,10 @@ struct sl_adapter {
 	/* The status for a body that cannot be read whole (Content-Length
 	 * not a number, the body ends early): 400, or Tracardi's 422. */
 	int malformed_status;
+	/* The status for a body over http.max_body or a batch over
+	 * http.max_events: 0 for 413; 400 for the trackers that retry a 413
+	 * (Snowplow's, Segment's) but never a 400. */
+	int too_large_status;
 	/* Decode the request, add its records, set the success answer. */
 	void (*handle)(struct sl_ctx *ctx);
 	/* Answer status with reason in the format's own error shape. NULL:

@@ -213,6 +213,13 @@ void sl_ctx_refuse(struct sl_ctx *ctx, int status, const char *source,
 	answer_error(ctx, status, reason);
 }
 
+/* The adapter's status for a body or batch over the limits. */
+static int too_large(const struct sl_ctx *ctx)
+{
+	return ctx->adapter->too_large_status ? ctx->adapter->too_large_status :
+	       413;
+}
+
 bool sl_ctx_read_body(struct sl_ctx *ctx, const char *source)
 {
 	int bad = ctx->adapter->malformed_status;
@@ -221,7 +228,7 @@ bool sl_ctx_read_body(struct sl_ctx *ctx, const char *source)
 	case 0:
 		return true;
 	case -E2BIG:
-		sl_ctx_refuse(ctx, 413, source, false,
+		sl_ctx_refuse(ctx, too_large(ctx), source, false,
 			      "body of %lld bytes is over http.max_body (%zu)",
 			      ctx->req->content_length, ctx->cfg->max_body);
 		return false;
@@ -247,7 +254,7 @@ bool sl_ctx_events_fit(struct sl_ctx *ctx, size_t n, const char *source)
 {
 	if (n <= ctx->cfg->max_events)
 		return true;
-	sl_ctx_refuse(ctx, 413, source, true,
+	sl_ctx_refuse(ctx, too_large(ctx), source, true,
 		      "more events than http.max_events (%u)",
 		      ctx->cfg->max_events);
 	return false;

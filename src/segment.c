@@ -356,6 +356,7 @@ static void usage(struct sl_ctx *ctx)
 const struct sl_adapter sl_segment_adapter = {
 	.protocol = "segment",
 	.malformed_status = 400,
+	.too_large_status = 400,	/* the trackers retry a 413 */
 	.handle = call,
 	.answer_error = answer_error,
 };
@@ -363,6 +364,7 @@ const struct sl_adapter sl_segment_adapter = {
 const struct sl_adapter sl_segment_metrics_adapter = {
 	.protocol = "segment",
 	.malformed_status = 400,
+	.too_large_status = 400,	/* the trackers retry a 413 */
 	.handle = usage,
 	.answer_error = answer_error,
 };

@@ -338,6 +338,7 @@ out:
 const struct sl_adapter sl_snowplow_post_adapter = {
 	.protocol = "snowplow",
 	.malformed_status = 400,
+	.too_large_status = 400,	/* the trackers retry a 413 */
 	.handle = post,
 	.answer_error = answer_error,
 };
@@ -345,6 +346,7 @@ const struct sl_adapter sl_snowplow_post_adapter = {
 const struct sl_adapter sl_snowplow_get_adapter = {
 	.protocol = "snowplow",
 	.malformed_status = 400,
+	.too_large_status = 400,	/* the trackers retry a 413 */
 	.handle = get,
 	.answer_error = answer_error,
 };

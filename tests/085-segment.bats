@@ -110,6 +110,11 @@ ROWS
 	cgi POST /v1/batch '' "$(basic wk_live_1)"
 	assert_eq "$cgi_status" 400
 	assert_eq "$(body_text | jq -r .message)" "body of 520000 bytes is over 500 KB"
+	write_config '[writekey wk_live_1]' '[http]' 'max_events = 2'
+	body '{"batch":[{"type":"page","userId":"u"},{"type":"page","userId":"u"},{"type":"page","userId":"u"}]}'
+	cgi POST /v1/batch '' "$(basic wk_live_1)"
+	assert_eq "$cgi_status" 400
+	assert_eq "$(body_text | jq -r .message)" "more events than http.max_events (2)"
 	write_config '[writekey wk_live_1]' '[http]' 'max_events = 3000'
 	body "{\"batch\":[$(for i in $(seq 2501); do printf '{"type":"page","userId":"u"},'; done | sed 's/,$//')]}"
 	cgi POST /v1/batch '' "$(basic wk_live_1)"

@@ -101,6 +101,20 @@ ROWS
 	assert_eq "$(body_text)" "event 0: e, p and tv are required"
 }
 
+@test "snowplow: too many events or too large a body is 400, which the trackers do not retry" {
+	write_config '[http]' 'max_events = 2' 'max_body = 2000'
+	body "{\"schema\":\"$SCHEMA\",\"data\":[{\"e\":\"pv\",\"p\":\"web\",\"tv\":\"t\"},{\"e\":\"pv\",\"p\":\"web\",\"tv\":\"t\"},{\"e\":\"pv\",\"p\":\"web\",\"tv\":\"t\"}]}"
+	cgi POST "$TP2"
+	assert_eq "$cgi_status" 400
+	assert_eq "$(body_text)" "more events than http.max_events (2)"
+	head -c 3000 /dev/zero | tr '\0' ' ' >"$BATS_TEST_TMPDIR/big"
+	BODY_FILE="$BATS_TEST_TMPDIR/big"
+	cgi POST "$TP2"
+	assert_eq "$cgi_status" 400
+	assert_eq "$(body_text)" "body of 3000 bytes is over http.max_body (2000)"
+	[ -z "$(spool_values events)" ]
+}
+
 @test "snowplow: a preflight for the POST allows the headers the tracker asks for" {
 	BODY_FILE=""
 	cgi OPTIONS "$TP2" '' HTTP_ORIGIN=https://shop.example.com \

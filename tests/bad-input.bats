@@ -25,6 +25,9 @@ declare -gA GOOD=(
 	[seg]='{"writeKey":"wk","userId":"u","event":"E"}'
 	[sp]='{"schema":"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4","data":[{"e":"pv","p":"web","tv":"t"}]}'
 )
+# What each route answers to a body over the limits, where not 413: the
+# beacon never refuses, Snowplow's and Segment's trackers retry a 413.
+declare -gA TOO_LARGE=([event]=200 [seg]=400 [sp]=400)
 # What each route answers to a body it refuses (beacon never refuses).
 declare -gA BAD=([event]=200 [click]=400 [raccoon]=400 [track]=422
 	[tcollect]=422 [rlvt]=400 [seg]=400 [sp]=400)
@@ -130,7 +133,7 @@ check_rows()
 			bad_row "$r" "Content-Length is not a number" bad \
 				CONTENT_LENGTH="$v"
 		done
-		row "$r" "$([ "$r" = event ] && echo 200 || echo 413)" \
+		row "$r" "${TOO_LARGE[$r]:-413}" \
 			"over" bad CONTENT_LENGTH=99999999999999999999999
 	done
 	check_rows
