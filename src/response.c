@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "response.h"
@@ -49,6 +50,31 @@ void sl_response_set(struct sl_response *resp, int status,
 	sl_buf_reset(&resp->body);
 	if (sl_buf_append(&resp->body, body, len))
 		resp->broken = true;
+}
+
+void sl_response_reason_text(struct sl_response *resp, int status,
+			     const char *reason)
+{
+	char line[300];
+	int n = snprintf(line, sizeof(line), "%s\n", reason);
+
+	sl_response_set(resp, status, "text/plain; charset=utf-8", line,
+			n < 0 ? 0 : (size_t)n >= sizeof(line) ? sizeof(line) - 1 :
+			(size_t)n);
+}
+
+void sl_response_reason_json(struct sl_response *resp, int status,
+			     const char *head, const char *reason,
+			     const char *tail)
+{
+	struct sl_buf b = { 0 };
+
+	if (sl_buf_puts(&b, head) ||
+	    sl_buf_json_str(&b, reason, strlen(reason)) || sl_buf_puts(&b, tail))
+		resp->broken = true;
+	else
+		sl_response_set(resp, status, "application/json", b.data, b.len);
+	sl_buf_release(&b);
 }
 
 void sl_response_header(struct sl_response *resp, const char *name,

@@ -33,6 +33,17 @@ struct sl_response {
 void sl_response_set(struct sl_response *resp, int status,
 		     const char *content_type, const void *body, size_t len);
 
+/* Answer status with text/plain: reason and a newline (reasons are one
+ * line; a longer one is cut at 300 bytes). */
+void sl_response_reason_text(struct sl_response *resp, int status,
+			     const char *reason);
+
+/* Answer status with application/json: head, reason as a JSON string,
+ * tail ({"detail": and }, say). */
+void sl_response_reason_json(struct sl_response *resp, int status,
+			     const char *head, const char *reason,
+			     const char *tail);
+
 /* Add one header line. A name or value holding CR or LF (never sent: it
  * would split the header), or no memory, marks the response broken. */
 void sl_response_header(struct sl_response *resp, const char *name,

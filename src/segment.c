@@ -46,15 +46,8 @@ static const struct {
 /* {"success":false,"message":reason} */
 static void answer_error(struct sl_ctx *ctx, int status, const char *reason)
 {
-	struct sl_buf b = { 0 };
-
-	if (sl_buf_puts(&b, "{\"success\":false,\"message\":") ||
-	    sl_buf_json_str(&b, reason, strlen(reason)) || sl_buf_puts(&b, "}"))
-		ctx->resp->broken = true;
-	else
-		sl_response_set(ctx->resp, status, "application/json", b.data,
-				b.len);
-	sl_buf_release(&b);
+	sl_response_reason_json(ctx->resp, status,
+				"{\"success\":false,\"message\":", reason, "}");
 }
 
 static void answer_ok(struct sl_ctx *ctx)

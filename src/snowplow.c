@@ -39,12 +39,7 @@ static const struct {
 /* A one-line text answer: the reason. */
 static void answer_error(struct sl_ctx *ctx, int status, const char *reason)
 {
-	char line[300];
-	int n = snprintf(line, sizeof(line), "%s\n", reason);
-
-	sl_response_set(ctx->resp, status, "text/plain; charset=utf-8", line,
-			n < 0 ? 0 : (size_t)n >= sizeof(line) ? sizeof(line) - 1 :
-			(size_t)n);
+	sl_response_reason_text(ctx->resp, status, reason);
 }
 
 /*

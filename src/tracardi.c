@@ -24,15 +24,7 @@
 /* Answer status with {"detail": reason}. */
 static void detail(struct sl_ctx *ctx, int status, const char *reason)
 {
-	struct sl_buf b = { 0 };
-
-	if (sl_buf_puts(&b, "{\"detail\":") ||
-	    sl_buf_json_str(&b, reason, strlen(reason)) || sl_buf_puts(&b, "}"))
-		ctx->resp->broken = true;
-	else
-		sl_response_set(ctx->resp, status, "application/json", b.data,
-				b.len);
-	sl_buf_release(&b);
+	sl_response_reason_json(ctx->resp, status, "{\"detail\":", reason, "}");
 }
 
 static void refuse(struct sl_ctx *ctx, int status, const char *source,
