@@ -287,35 +287,11 @@ static bool event_is_valid(struct cs_req *cr, const cJSON *ev, int idx)
 	return true;
 }
 
-/* The query parameters worth keeping, as an object. */
-static cJSON *make_meta(struct sl_ctx *ctx, const char *app_id)
-{
-	struct sl_buf v = { 0 };
-	cJSON *meta = cJSON_CreateObject();
-	size_t i;
-
-	if (meta && !cJSON_AddStringToObject(meta, "appId", app_id)) {
-		cJSON_Delete(meta);
-		meta = NULL;
-	}
-	for (i = 0; meta && i < sizeof(meta_params) / sizeof(meta_params[0]); i++) {
-		int rc = sl_query_get(ctx->req->query, meta_params[i], &v);
-
-		if (rc == 1 && sl_utf8_is_valid(v.data, v.len))
-			cJSON_AddStringToObject(meta, meta_params[i], v.data);
-		else if (rc)
-			sl_log(SL_LOG_WARN, ctx->req->id, ctx->route,
-			       "query parameter %s has a bad %%-escape or is not UTF-8 text: not kept",
-			       meta_params[i]);
-	}
-	sl_buf_release(&v);
-	return meta;
-}
-
 /* Fill ev from one valid clickstream event; topic is its storage for a
  * per-type topic name. */
-static void to_event(struct cs_req *cr, const cJSON *item, const cJSON *meta,
-		     struct sl_event *ev, char topic[SL_TOPIC_MAX + 1])
+static void to_event(struct cs_req *cr, const cJSON *item,
+		     const struct sl_buf *meta, struct sl_event *ev,
+		     char topic[SL_TOPIC_MAX + 1])
 {
 	const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(item, "attributes");
 	const char *s;
@@ -325,7 +301,8 @@ static void to_event(struct cs_req *cr, const cJSON *item, const cJSON *meta,
 	ev->source = cr->app->id;
 	ev->topic = cr->app->topic;
 	ev->data = item;
-	ev->meta = meta;
+	ev->meta_text = meta->data;
+	ev->meta_len = meta->len;
 	sl_json_get_string(item, "event_type", true, SL_MAX_ID_LEN, &ev->event_type);
 	if (cr->app->topic_by_type) {
 		sl_topic_from_pattern(cr->ctx->cfg->kafka_topic_pattern,
@@ -611,8 +588,8 @@ static int collect_plain(struct cs_req *cr, const char *app_id)
 static void collect(struct sl_ctx *ctx)
 {
 	struct cs_req cr = { .ctx = ctx };
-	struct sl_buf app_id = { 0 }, param = { 0 };
-	cJSON *root = NULL, *meta = NULL;
+	struct sl_buf app_id = { 0 }, param = { 0 }, meta = { 0 };
+	cJSON *root = NULL;
 	const cJSON *item;
 	const char *why;
 	int n, idx = 0;
@@ -660,8 +637,7 @@ static void collect(struct sl_ctx *ctx)
 			goto out;
 		}
 	}
-	meta = make_meta(ctx, app_id.data);
-	if (!meta) {
+	if (meta_text(ctx, app_id.data, &meta)) {
 		sl_ctx_fail(ctx, "out of memory for the events' meta");
 		goto out;
 	}
@@ -669,13 +645,13 @@ static void collect(struct sl_ctx *ctx)
 		char topic[SL_TOPIC_MAX + 1];
 		struct sl_event ev;
 
-		to_event(&cr, item, meta, &ev, topic);
+		to_event(&cr, item, &meta, &ev, topic);
 		if (sl_ctx_add_event(ctx, &ev))
 			goto out;	/* the core answers */
 	}
 	sl_response_set(ctx->resp, 200, NULL, NULL, 0);
 out:
-	cJSON_Delete(meta);
+	sl_buf_release(&meta);
 	cJSON_Delete(root);
 	sl_buf_release(&cr.json);
 	sl_buf_release(&app_id);
