@@ -4,15 +4,25 @@
  * listening socket on fd 0. Each accepted request goes through the core;
  * SIGTERM or SIGUSR1 (how those servers stop a process) ends the loop
  * after the request in hand.
+ *
+ * Started by systemd (sluice-fcgi.socket), the socket comes as fd 3 with
+ * LISTEN_FDS=1 and is moved to fd 0; `--processes N` then keeps a pool of
+ * N such loops on it, restarting one that dies, and passes SIGTERM on.
  */
 #include "config.h"
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <fcgiapp.h>
 
@@ -85,7 +95,8 @@ static void install_signals(void)
 	signal(SIGXFSZ, SIG_IGN);
 }
 
-int main(void)
+/* One responder loop on fd 0 until SIGTERM; the process's exit status. */
+static int serve(void)
 {
 	struct sl_core *core;
 	FCGX_Request rq;
@@ -112,4 +123,178 @@ int main(void)
 	sl_log(SL_LOG_INFO, NULL, NULL, "stopping after %lu request(s)", served);
 	sl_core_destroy(core);
 	return 0;
+}
+
+/*
+ * systemd's socket activation: the socket is fd 3 and LISTEN_PID names
+ * this process. libfcgi accepts on fd 0, so it moves there. Returns -1
+ * (logged) when systemd passed something this program cannot use.
+ */
+static int take_activated_socket(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+
+	if (!pid || !fds || strtol(pid, NULL, 10) != (long)getpid())
+		return 0;
+	if (strcmp(fds, "1")) {
+		sl_log(SL_LOG_ERROR, NULL, NULL,
+		       "cannot start: systemd passed %s sockets, one expected "
+		       "(ListenStream= once in sluice-fcgi.socket)", fds);
+		return -1;
+	}
+	if (dup2(3, 0) < 0) {
+		sl_log(SL_LOG_ERROR, NULL, NULL,
+		       "cannot start: moving the socket to fd 0: %s",
+		       strerror(errno));
+		return -1;
+	}
+	close(3);
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return 0;
+}
+
+#define SL_POOL_MAX 256
+
+struct worker {
+	pid_t pid;
+	time_t started;
+};
+
+/* Start the loop in a child; its pid, or -1 (logged). */
+static pid_t spawn(const sigset_t *mask)
+{
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		sl_log(SL_LOG_ERROR, NULL, NULL, "cannot fork a worker: %s",
+		       strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		/* A pool whose supervisor is killed outright stops too. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() == 1)
+			_exit(0);
+		sigprocmask(SIG_SETMASK, mask, NULL);
+		_exit(serve());
+	}
+	return pid;
+}
+
+/*
+ * Keep n loops running on fd 0. SIGTERM, SIGINT or SIGUSR1 is passed to
+ * each and the supervisor exits when all have. A worker that dies is
+ * restarted, unless it failed at once (exit status not 0 within a second
+ * of its start: the configuration is wrong), which stops the pool with
+ * status 1 so that systemd's Restart= and its rate limit take over.
+ */
+static int supervise(int n)
+{
+	struct worker pool[SL_POOL_MAX];
+	sigset_t watched, old;
+	int live = 0, rc = 0, i, sig;
+	bool ending = false;
+
+	sigemptyset(&watched);
+	sigaddset(&watched, SIGTERM);
+	sigaddset(&watched, SIGINT);
+	sigaddset(&watched, SIGUSR1);
+	sigaddset(&watched, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &watched, &old);
+	for (i = 0; i < n; i++) {
+		pool[i].pid = spawn(&old);
+		pool[i].started = time(NULL);
+		if (pool[i].pid < 0) {
+			ending = true;
+			rc = 1;
+			break;
+		}
+		live++;
+	}
+	n = i;
+	if (!ending)
+		sl_log(SL_LOG_INFO, NULL, NULL, "pool of %d process(es) started", n);
+	while (live > 0) {
+		if (ending) {
+			for (i = 0; i < n; i++)
+				if (pool[i].pid > 0)
+					kill(pool[i].pid, SIGTERM);
+		}
+		if (sigwait(&watched, &sig))
+			continue;
+		if (sig != SIGCHLD) {
+			ending = true;
+			continue;
+		}
+		for (;;) {
+			int status;
+			pid_t pid = waitpid(-1, &status, WNOHANG);
+
+			if (pid <= 0)
+				break;
+			for (i = 0; i < n && pool[i].pid != pid; i++)
+				;
+			if (i == n)
+				continue;
+			live--;
+			pool[i].pid = 0;
+			if (ending)
+				continue;
+			if (WIFEXITED(status) && WEXITSTATUS(status) &&
+			    time(NULL) - pool[i].started < 2) {
+				sl_log(SL_LOG_ERROR, NULL, NULL,
+				       "worker %ld failed at start (status %d): "
+				       "stopping the pool", (long)pid,
+				       WEXITSTATUS(status));
+				ending = true;
+				rc = 1;
+				continue;
+			}
+			if (WIFSIGNALED(status))
+				sl_log(SL_LOG_ERROR, NULL, NULL,
+				       "worker %ld killed by signal %d: restarting it",
+				       (long)pid, WTERMSIG(status));
+			else
+				sl_log(SL_LOG_WARN, NULL, NULL,
+				       "worker %ld exited (status %d): restarting it",
+				       (long)pid, WEXITSTATUS(status));
+			pool[i].pid = spawn(&old);
+			pool[i].started = time(NULL);
+			if (pool[i].pid > 0)
+				live++;
+		}
+	}
+	sl_log(SL_LOG_INFO, NULL, NULL, "pool stopped");
+	return rc;
+}
+
+static int usage(void)
+{
+	fprintf(stderr,
+		"usage: sluice.fcgi [--processes N]\n"
+		"  FastCGI responder on the listening socket of fd 0 (or of\n"
+		"  systemd's socket activation); with --processes, a pool of N\n"
+		"  (1-%d) responders on it. Configuration: $SLUICE_CONFIG.\n",
+		SL_POOL_MAX);
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	long n = 0;
+
+	if (argc == 3 && !strcmp(argv[1], "--processes")) {
+		char *end;
+
+		n = strtol(argv[2], &end, 10);
+		if (*end || end == argv[2] || n < 1 || n > SL_POOL_MAX)
+			return usage();
+	} else if (argc != 1) {
+		return usage();
+	}
+	if (take_activated_socket())
+		return 1;
+	return n ? supervise((int)n) : serve();
 }

@@ -284,7 +284,7 @@ int sl_relay_run(const struct sl_config *cfg, bool once,
 	if (!cfg->kafka_brokers || !*cfg->kafka_brokers) {
 		fprintf(stderr, "relay: kafka.brokers is not set in %s: nothing to ship to\n",
 			cfg->path);
-		return 1;
+		return SL_RELAY_NO_BROKERS;
 	}
 	rc = sl_spool_open(cfg->spool_dir, cfg->spool_rotate_bytes,
 			   cfg->spool_fsync_ms, &r.sp);

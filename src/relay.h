@@ -20,9 +20,13 @@
  *
  * once: ship what is there now (closing the current file first) and
  * return. Otherwise follow the directory (inotify) until *stop is set.
- * Progress and totals go to stderr. Returns 0, or 1 when something could
- * not be shipped.
+ * Progress and totals go to stderr. Returns 0, 1 when something could
+ * not be shipped, or SL_RELAY_NO_BROKERS when kafka.brokers is empty: a
+ * spool-only deployment, for which a service manager should not restart
+ * the relay.
  */
+#define SL_RELAY_NO_BROKERS 78 /* EX_CONFIG of sysexits.h */
+
 int sl_relay_run(const struct sl_config *cfg, bool once,
 		 volatile sig_atomic_t *stop);
 

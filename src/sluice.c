@@ -24,7 +24,8 @@ static void usage(FILE *out)
 		"check-config  read FILE (default: $SLUICE_CONFIG, then %s)\n"
 		"              and exit 0, or print the line that is wrong and exit 1\n"
 		"relay         ship the spool to Kafka: follow it until SIGTERM,\n"
-		"              or with --once ship what is there and exit\n",
+		"              or with --once ship what is there and exit\n"
+		"              (status 78 when kafka.brokers is empty: nothing to ship to)\n",
 		sl_core_default_config());
 }
 
