@@ -61,26 +61,6 @@ static void refuse(struct cs_req *cr, int status, bool with_body,
 		      with_body, "%s", reason);
 }
 
-/* The value of the cookie called name in a Cookie header, or NULL. */
-static const char *cookie_value(const char *header, const char *name,
-				size_t *len)
-{
-	size_t nlen = strlen(name);
-	const char *p = header;
-
-	while (p && *p) {
-		while (*p == ' ' || *p == ';')
-			p++;
-		if (!strncmp(p, name, nlen) && p[nlen] == '=') {
-			p += nlen + 1;
-			*len = strcspn(p, ";");
-			return p;
-		}
-		p = strchr(p, ';');
-	}
-	return NULL;
-}
-
 /* Compare without leaking, through timing, how much of the secret matched. */
 static bool secret_equal(const char *a, size_t alen, const char *b)
 {
@@ -96,7 +76,7 @@ static bool secret_equal(const char *a, size_t alen, const char *b)
 static bool check_app(struct cs_req *cr, struct sl_buf *app_id)
 {
 	struct sl_ctx *ctx = cr->ctx;
-	const char *cookie, *tok;
+	const char *tok;
 	char reason[200];
 	size_t len = 0;
 	int rc;
@@ -118,8 +98,7 @@ static bool check_app(struct cs_req *cr, struct sl_buf *app_id)
 	}
 	if (!cr->app->token)
 		return true;
-	cookie = sl_request_param(ctx->req, "HTTP_COOKIE");
-	tok = cookie_value(cookie, cr->app->token_cookie, &len);
+	tok = sl_request_cookie(ctx->req, cr->app->token_cookie, &len);
 	if (!tok || !secret_equal(tok, len, cr->app->token)) {
 		snprintf(reason, sizeof(reason),
 			 "request does not carry app %.100s's token in cookie %.50s",

@@ -206,3 +206,22 @@ int sl_query_get(const char *query, const char *name, struct sl_buf *value)
 	}
 	return 0;
 }
+
+const char *sl_request_cookie(const struct sl_request *req, const char *name,
+			      size_t *len)
+{
+	size_t nlen = strlen(name);
+	const char *p = sl_request_param(req, "HTTP_COOKIE");
+
+	while (p && *p) {
+		while (*p == ' ' || *p == ';')
+			p++;
+		if (!strncmp(p, name, nlen) && p[nlen] == '=') {
+			p += nlen + 1;
+			*len = strcspn(p, ";");
+			return p;
+		}
+		p = strchr(p, ';');
+	}
+	return NULL;
+}

@@ -55,6 +55,11 @@ const char *sl_request_param(const struct sl_request *req, const char *name);
 /* The request header name ("X-User-ID": HTTP_X_USER_ID), or NULL. */
 const char *sl_request_header(const struct sl_request *req, const char *name);
 
+/* The value of the cookie called name in the Cookie header (not
+ * NUL-terminated: its length in *len), or NULL. */
+const char *sl_request_cookie(const struct sl_request *req, const char *name,
+			      size_t *len);
+
 /*
  * Read the body into req->body, at most max bytes. Decides from
  * CONTENT_LENGTH before reading anything. Returns 0; -E2BIG when the body
