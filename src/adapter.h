@@ -154,6 +154,14 @@ void sl_ctx_end(struct sl_ctx *ctx);
 /* The value of request header name ("X-User-ID"), or NULL. */
 const char *sl_ctx_header(struct sl_ctx *ctx, const char *name);
 
+/*
+ * Whether the request comes from a crawler: its User-Agent or ua (one a
+ * format carries in its body, or NULL) matched http.bots's list. A match
+ * of ua is treated as the request's own (tagged, or its events dropped).
+ * Always false with http.bots = off.
+ */
+bool sl_ctx_bot(struct sl_ctx *ctx, const char *ua);
+
 /* The adapters, one per route of the table (route.c). */
 extern const struct sl_adapter sl_beacon_event_adapter;	/* POST /e */
 extern const struct sl_adapter sl_beacon_pixel_adapter;	/* GET /pixel */

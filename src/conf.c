@@ -36,6 +36,10 @@ enum key_type {
 	T_ACK,		/* enum sl_ack_mode */
 	T_LEVEL,	/* enum sl_log_level */
 	T_CIDRS,	/* struct sl_cidr_list */
+	T_BOTS,		/* enum sl_bots_mode */
+	T_RATE,		/* N/s, N/m or N/h: a double, per second */
+	T_SECONDS,	/* unsigned int, 1 .. 2^31 - 1 */
+	T_COOKIE,	/* a cookie name (an HTTP token) */
 };
 
 struct key_def {
@@ -73,6 +77,16 @@ static const struct key_def global_keys[] = {
 	{ "http", "status_from", T_CIDRS, CFG(status_from) },
 	{ "http", "anonymize_ip", T_BOOL, CFG(anonymize_ip) },
 	{ "http", "do_not_track", T_PRIVACY, CFG(do_not_track) },
+	{ "http", "ignore_from", T_CIDRS, CFG(ignore_from) },
+	{ "http", "bots", T_BOTS, CFG(bots) },
+	{ "http", "bots_file", T_STR, CFG(bots_file) },
+	{ "limits", "per_ip", T_RATE, CFG(limit_per_ip) },
+	{ "limits", "per_source", T_RATE, CFG(limit_per_source) },
+	{ "limits", "burst", T_COUNT, CFG(limit_burst) },
+	{ "geoip", "database", T_STR, CFG(geoip_database) },
+	{ "cookie", "name", T_COOKIE, CFG(cookie_name) },
+	{ "cookie", "domain", T_STR, CFG(cookie_domain) },
+	{ "cookie", "max_age", T_SECONDS, CFG(cookie_max_age) },
 	{ "log", "level", T_LEVEL, CFG(log_level) },
 	{ "routes", "beacon_event", T_MOUNT, CFG(route_beacon_event) },
 	{ "routes", "beacon_pixel", T_MOUNT, CFG(route_beacon_pixel) },
@@ -235,9 +249,49 @@ static const char *const privacy_names[] = {
 	[SL_PRIVACY_RECORD] = "record", [SL_PRIVACY_ANONYMIZE] = "anonymize",
 	[SL_PRIVACY_DROP] = "drop",
 };
+static const char *const bots_names[] = {
+	[SL_BOTS_TAG] = "tag", [SL_BOTS_DROP] = "drop", [SL_BOTS_OFF] = "off",
+};
 
 _Static_assert(sizeof(enum sl_ack_mode) == sizeof(int) &&
-	       sizeof(enum sl_privacy) == sizeof(int), "enums are int-sized");
+	       sizeof(enum sl_privacy) == sizeof(int) &&
+	       sizeof(enum sl_bots_mode) == sizeof(int), "enums are int-sized");
+
+/* "N/s", "N/m" or "N/h" (N a whole number, 1 to 1000000) as events per
+ * second; "off" or "0" as 0. */
+static int parse_rate(const char *v, double *out)
+{
+	unsigned long n;
+	char *end;
+
+	if (!strcmp(v, "off") || !strcmp(v, "0")) {
+		*out = 0;
+		return 0;
+	}
+	if (!isdigit((unsigned char)*v))
+		return -EINVAL;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || n == 0 || n > 1000000 || end[0] != '/' || !end[1] || end[2])
+		return -EINVAL;
+	switch (end[1]) {
+	case 's': *out = (double)n; return 0;
+	case 'm': *out = (double)n / 60; return 0;
+	case 'h': *out = (double)n / 3600; return 0;
+	}
+	return -EINVAL;
+}
+
+/* RFC 6265's cookie-name: an HTTP token. */
+static bool is_cookie_name(const char *v)
+{
+	if (!*v || strlen(v) > 64)
+		return false;
+	for (; *v; v++)
+		if (!isalnum((unsigned char)*v) && !strchr("!#$%&'*+-.^_`|~", *v))
+			return false;
+	return true;
+}
 
 /* Store in the int-sized enum at slot the index of v in names. */
 static int set_enum(struct parser *ps, const struct key_def *def,
@@ -356,6 +410,26 @@ static int set_value(struct parser *ps, const struct key_def *def,
 	case T_ACK:
 		return set_enum(ps, def, v, slot, ack_names, 3,
 				"queue, kafka or spool");
+	case T_BOTS:
+		return set_enum(ps, def, v, slot, bots_names, 3,
+				"tag, drop or off");
+	case T_RATE:
+		if (parse_rate(v, slot))
+			return fail(ps, "%s.%s: '%s' is not a rate like 10/s, 300/m or 1000/h (1 to 1000000 per unit), or off",
+				    def->section, def->name, v);
+		return 0;
+	case T_SECONDS:
+		if (parse_bytes(v, &n) || n == 0 || n > INT32_MAX ||
+		    !isdigit((unsigned char)v[strlen(v) - 1]))
+			return fail(ps, "%s.%s: '%s' is not a number of seconds (1 to 2147483647)",
+				    def->section, def->name, v);
+		*(unsigned int *)slot = (unsigned int)n;
+		return 0;
+	case T_COOKIE:
+		if (!is_cookie_name(v))
+			return fail(ps, "%s.%s: '%s' is not a cookie name (letters, digits and !#$%%&'*+-.^_`|~, at most 64)",
+				    def->section, def->name, v);
+		return set_string(ps, slot, v);
 	case T_LEVEL:
 		if (sl_log_parse_level(v, slot))
 			return fail(ps, "log.level: '%s' is not debug, info, warn or error", v);
@@ -508,6 +582,7 @@ struct sl_config *sl_config_new_defaults(void)
 	cfg->max_body = 1048576;
 	cfg->max_events = 1000;
 	cfg->cors_max_age = 600;
+	cfg->cookie_max_age = 365 * 24 * 3600;
 	cfg->log_level = SL_LOG_INFO;
 	if (!(cfg->spool_dir = strdup(SL_SPOOL_DIR)) ||
 	    !(cfg->kafka_topic = strdup("events")) ||
@@ -639,6 +714,7 @@ static void release_keys(void *base, const struct key_def *keys, size_t n)
 		case T_MOUNT:
 		case T_TOPIC:
 		case T_ORIGINS:
+		case T_COOKIE:
 			free(*(char **)slot);
 			*(char **)slot = NULL;
 			break;

@@ -85,6 +85,26 @@ struct sl_config {
 		SL_PRIVACY_ANONYMIZE,	/* ... anonymise the address */
 		SL_PRIVACY_DROP,	/* ... do not record the events */
 	} do_not_track;
+	struct sl_cidr_list ignore_from;	/* events not recorded */
+	enum sl_bots_mode {
+		SL_BOTS_TAG,		/* "bot":true in the envelope */
+		SL_BOTS_DROP,		/* not recorded, counted */
+		SL_BOTS_OFF,		/* no crawler list */
+	} bots;
+	char *bots_file;		/* NULL: uap-core's regexes.yaml */
+
+	/* [limits]: events per second and burst, 0: no limit */
+	double limit_per_ip;
+	double limit_per_source;
+	unsigned int limit_burst;	/* 0: the rate of one second */
+
+	/* [geoip] */
+	char *geoip_database;		/* NULL: no lookups */
+
+	/* [cookie]: the first-party network id */
+	char *cookie_name;		/* NULL: no cookie */
+	char *cookie_domain;		/* NULL: the host's own */
+	unsigned int cookie_max_age;	/* seconds */
 
 	/* [log] */
 	enum sl_log_level log_level;

@@ -2,15 +2,21 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include "adapter.h"
+#include "bots.h"
 #include "core.h"
 #include "cors.h"
 #include "enrich.h"
+#include "geoip.h"
+#include "ratelimit.h"
 #include "log.h"
 #include "metrics.h"
 #include "route.h"
@@ -25,22 +31,94 @@ struct sl_core {
 	struct sl_config *cfg;
 	struct sl_routes routes;
 	struct sl_sink *sink;
+	struct sl_bots *bots;		/* NULL: http.bots = off, or no list */
+	struct sl_geoip *geoip;		/* NULL: no geoip.database */
+	struct sl_limits *limits;	/* NULL: no [limits] */
+};
+
+/* Why a request's events are not recorded (its answer is unchanged). */
+enum skip {
+	SKIP_NONE,
+	SKIP_NOT_TRACKED,	/* DNT/GPC with do_not_track = drop */
+	SKIP_IGNORED,		/* from http.ignore_from */
+	SKIP_BOT,		/* a crawler, http.bots = drop */
+	SKIP_RATE_LIMITED,	/* over [limits], an always-200 format */
+};
+
+static const struct {
+	enum sl_counter counter;
+	const char *why;
+} skips[] = {
+	[SKIP_NOT_TRACKED] = { SL_M_DROPPED,
+		"DNT/Sec-GPC and http.do_not_track = drop" },
+	[SKIP_IGNORED] = { SL_M_IGNORED, "the client is in http.ignore_from" },
+	[SKIP_BOT] = { SL_M_BOT, "a crawler's user agent and http.bots = drop" },
+	[SKIP_RATE_LIMITED] = { SL_M_RATE_LIMITED, "over the rate limit" },
 };
 
 /* What the core keeps of one request besides struct sl_ctx. */
 struct sl_ctx_private {
 	struct sl_core *core;
 	char ip[SL_IP_MAX];		/* client address */
+	unsigned char raw_ip[16];	/* ... before anonymisation */
+	bool ip_known;
 	struct sl_enrichment en;	/* shared by all records */
 	struct sl_batch batch;		/* records until the commit */
 	bool failed;			/* a record could not be added */
 	bool ended;			/* sl_ctx_end() ran */
-	bool not_tracked;		/* DNT/GPC with do_not_track = drop */
+	enum skip skip;			/* events not recorded, and why */
+	const char *limited;		/* over this limit: the answer is 429 */
+	bool source_checked;		/* [limits] per_source looked at */
+	char bot[64];			/* what matched a crawler rule */
+	char network_id[37];		/* the first-party cookie's id */
+	struct sl_buf geo;		/* ,"geo":{...} */
 };
 
 const char *sl_core_default_config(void)
 {
 	return SL_CONFIG_FILE;
+}
+
+int sl_core_open_edge(const struct sl_config *cfg, struct sl_bots **bots,
+		      struct sl_geoip **geoip, struct sl_limits **limits,
+		      char *err, size_t errlen)
+{
+	*bots = NULL;
+	*geoip = NULL;
+	if (limits)
+		*limits = NULL;
+	if (cfg->bots != SL_BOTS_OFF) {
+		*bots = sl_bots_load(cfg->bots_file ? cfg->bots_file :
+				     SL_BOTS_DEFAULT_FILE, err, errlen);
+		/* A list named in the file must be there; the default one
+		 * (a package) may be missing, which costs only the tags. */
+		if (!*bots && cfg->bots_file)
+			goto fail;
+		if (!*bots)
+			sl_log(SL_LOG_WARN, NULL, NULL,
+			       "crawlers are not detected: %s (Debian: uap-core; or http.bots = off)",
+			       err);
+	}
+	if (cfg->geoip_database) {
+		*geoip = sl_geoip_open(cfg->geoip_database, err, errlen);
+		if (!*geoip)
+			goto fail;
+	}
+	if (limits && (cfg->limit_per_ip > 0 || cfg->limit_per_source > 0)) {
+		*limits = sl_limits_open(cfg->spool_dir);
+		if (!*limits) {
+			snprintf(err, errlen, "%s/%s: cannot map the rate limits: %s",
+				 cfg->spool_dir, SL_LIMITS_FILE, strerror(errno));
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	sl_bots_free(*bots);
+	sl_geoip_close(*geoip);
+	*bots = NULL;
+	*geoip = NULL;
+	return -1;
 }
 
 struct sl_core *sl_core_new(const char *config_path, unsigned int flags,
@@ -77,6 +155,9 @@ struct sl_core *sl_core_new(const char *config_path, unsigned int flags,
 		sl_log(SL_LOG_WARN, NULL, NULL,
 		       "no shared counters in %s: %s; /metrics will answer 503",
 		       core->cfg->spool_dir, strerror(-rc));
+	if (sl_core_open_edge(core->cfg, &core->bots, &core->geoip,
+			      &core->limits, err, errlen))
+		goto out_free;
 	return core;
 
 out_free:
@@ -90,6 +171,9 @@ void sl_core_destroy(struct sl_core *core)
 		return;
 	sl_sink_close(core->sink);
 	sl_metrics_close();
+	sl_bots_free(core->bots);
+	sl_geoip_close(core->geoip);
+	sl_limits_close(core->limits);
 	sl_routes_release(&core->routes);
 	sl_config_destroy(core->cfg);
 	free(core);
@@ -119,7 +203,169 @@ static void answer_error(struct sl_ctx *ctx, int status, const char *reason)
 	ctx->adapter->answer_error(ctx, status, reason);
 	if (status == 503)
 		sl_response_header(ctx->resp, "Retry-After", SL_RETRY_AFTER);
+	else if (status == 429)
+		sl_response_header(ctx->resp, "Retry-After", "1");
 }
+
+/* CLOCK_MONOTONIC in ms: the same clock in every process. */
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Whether key (shown in the log as shown) is over the limit of rate. */
+static bool over_limit(struct sl_ctx *ctx, char kind, const void *key,
+		       size_t len, double rate, const char *what,
+		       const char *shown)
+{
+	const struct sl_config *cfg = ctx->cfg;
+	double burst = cfg->limit_burst ? cfg->limit_burst : fmax(1, ceil(rate));
+	int r = sl_limits_take(ctx->priv->core->limits, kind, key, len, rate,
+			       burst, mono_ms());
+
+	if (r > 0)
+		return false;
+	if (r < 0)
+		sl_log(SL_LOG_WARN, ctx->req->id, ctx->route,
+		       "%.100s is over %s (%g/s, burst %g): %s (logged once per 10 s)",
+		       shown, what, rate, burst, ctx->adapter->always_200 ?
+		       "its events are dropped" : "answered 429");
+	return true;
+}
+
+/* Over a limit: the formats that may refuse answer 429 (at the end, so
+ * the whole batch goes); the others drop, counted. */
+static void limit_reached(struct sl_ctx *ctx, const char *what)
+{
+	if (ctx->adapter->always_200)
+		ctx->priv->skip = SKIP_RATE_LIMITED;
+	else
+		ctx->priv->limited = what;
+}
+
+/* limits.per_source, at the first event that names its source. */
+static void check_source_limit(struct sl_ctx *ctx, const char *source)
+{
+	struct sl_ctx_private *priv = ctx->priv;
+
+	priv->source_checked = true;
+	if (priv->core->limits && ctx->cfg->limit_per_source > 0 &&
+	    over_limit(ctx, 's', source, strlen(source),
+		       ctx->cfg->limit_per_source, "limits.per_source", source))
+		limit_reached(ctx, "limits.per_source");
+}
+
+/* A crawler: tagged, or not recorded. */
+static void mark_bot(struct sl_ctx *ctx)
+{
+	struct sl_ctx_private *priv = ctx->priv;
+
+	if (ctx->cfg->bots == SL_BOTS_DROP) {
+		if (!priv->skip)
+			priv->skip = SKIP_BOT;
+	} else {
+		priv->en.bot = priv->bot;
+	}
+}
+
+bool sl_ctx_bot(struct sl_ctx *ctx, const char *ua)
+{
+	struct sl_ctx_private *priv = ctx->priv;
+
+	if (priv->bot[0])
+		return true;
+	if (!priv->core->bots || !ua ||
+	    !sl_bots_match(priv->core->bots, ua, priv->bot, sizeof(priv->bot)))
+		return false;
+	mark_bot(ctx);
+	/* The shared part of the records now says so too. */
+	if (priv->en.bot && sl_enrichment_prepare(&priv->en))
+		sl_buf_release(&priv->en.client);
+	return true;
+}
+
+/* A first-party id: the one the client has back, or a new one. */
+static void take_network_id(struct sl_ctx *ctx)
+{
+	struct sl_ctx_private *priv = ctx->priv;
+	size_t len = 0, i;
+	const char *v = sl_request_cookie(ctx->req, ctx->cfg->cookie_name, &len);
+	bool ok = v && len == 36;
+
+	for (i = 0; ok && i < len; i++)
+		ok = (i == 8 || i == 13 || i == 18 || i == 23) ? v[i] == '-' :
+		     (v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'f');
+	if (ok) {
+		memcpy(priv->network_id, v, 36);
+		priv->network_id[36] = '\0';
+	} else if (sl_uuid4(priv->network_id)) {
+		priv->network_id[0] = '\0';
+		return;
+	}
+	priv->en.network_id = priv->network_id;
+}
+
+/* Set-Cookie for the id, renewed with each answer. */
+static void set_network_cookie(struct sl_ctx *ctx)
+{
+	const struct sl_config *cfg = ctx->cfg;
+	const char *https = sl_request_param(ctx->req, "HTTPS");
+	bool secure = https && (!strcasecmp(https, "on") || !strcmp(https, "1"));
+	char v[512];
+	int n;
+
+	n = snprintf(v, sizeof(v), "%s=%s; Path=/; Max-Age=%u%s%s; HttpOnly; %s",
+		     cfg->cookie_name, ctx->priv->network_id, cfg->cookie_max_age,
+		     cfg->cookie_domain ? "; Domain=" : "",
+		     cfg->cookie_domain ? cfg->cookie_domain : "",
+		     secure ? "SameSite=None; Secure" : "SameSite=Lax");
+	if (n > 0 && (size_t)n < sizeof(v))
+		sl_response_header(ctx->resp, "Set-Cookie", v);
+}
+
+/*
+ * What the edge decides before the adapter runs: internal traffic,
+ * crawlers, the per-address limit, where the client is, its first-party
+ * id. Then the part of the records every event shares is written once.
+ */
+static void edge(struct sl_ctx *ctx)
+{
+	struct sl_ctx_private *priv = ctx->priv;
+	struct sl_core *core = priv->core;
+	const struct sl_config *cfg = ctx->cfg;
+	int rc;
+
+	if (priv->ip_known && cfg->ignore_from.count &&
+	    sl_cidr_list_has(&cfg->ignore_from, priv->raw_ip))
+		priv->skip = SKIP_IGNORED;
+	if (core->bots && sl_bots_match(core->bots, ctx->req->user_agent,
+					priv->bot, sizeof(priv->bot)))
+		mark_bot(ctx);
+	if (!priv->skip && core->limits && cfg->limit_per_ip > 0 &&
+	    priv->ip_known &&
+	    over_limit(ctx, 'i', priv->raw_ip, sizeof(priv->raw_ip),
+		       cfg->limit_per_ip, "limits.per_ip", priv->ip))
+		limit_reached(ctx, "limits.per_ip");
+	if (!priv->skip && !priv->limited) {
+		rc = sl_geoip_put_from_server(ctx->req, &priv->geo);
+		if (!rc && core->geoip && priv->ip_known)
+			rc = sl_geoip_put(core->geoip, priv->raw_ip, &priv->geo);
+		if (rc < 0)
+			sl_log(SL_LOG_ERROR, ctx->req->id, ctx->route,
+			       "no geo in the records: out of memory");
+		else if (priv->geo.len) {
+			priv->en.geo = priv->geo.data;
+			priv->en.geo_len = priv->geo.len;
+		}
+	}
+	if (cfg->cookie_name && !sl_anonymity_requested(cfg, ctx->req))
+		take_network_id(ctx);
+}
+
+static bool is_status_page(const struct sl_adapter *adapter);
 
 int sl_ctx_add_event(struct sl_ctx *ctx, struct sl_event *ev)
 {
@@ -127,12 +373,17 @@ int sl_ctx_add_event(struct sl_ctx *ctx, struct sl_event *ev)
 	char id[37];
 	int rc;
 
-	if (priv->not_tracked) {
+	if (!priv->source_checked && ev->source && !priv->skip)
+		check_source_limit(ctx, ev->source);
+	if (priv->skip) {
 		sl_log(SL_LOG_DEBUG, ctx->req->id, ctx->route,
-		       "event not recorded: DNT/Sec-GPC and http.do_not_track = drop");
-		sl_metrics_add(SL_M_DROPPED, 1);
+		       "event not recorded: %s", skips[priv->skip].why);
+		sl_metrics_add(skips[priv->skip].counter, 1);
 		return 0;
 	}
+	/* Refused at the end (429): nothing of the batch is kept. */
+	if (priv->limited)
+		return 0;
 	if (!ev->event_id) {
 		if (sl_uuid4(id)) {
 			sl_ctx_fail(ctx, "cannot generate an event id: no randomness");
@@ -293,6 +544,14 @@ void sl_ctx_end(struct sl_ctx *ctx)
 	if (priv->ended)
 		return;
 	priv->ended = true;
+	if (priv->limited) {
+		char why[100];
+
+		sl_batch_abort(&priv->batch);
+		snprintf(why, sizeof(why), "over %s, retry later", priv->limited);
+		answer_error(ctx, 429, why);
+		return;
+	}
 	if (priv->failed)
 		sl_batch_abort(&priv->batch);
 	else
@@ -343,6 +602,11 @@ static void metrics_page(struct sl_ctx *ctx)
 	for (i = 0; i < rt->nnames && i < SL_METRICS_ROUTE_NONE; i++)
 		names[i] = rt->names[i];
 	sl_status_metrics(ctx->priv->core->sink, names, ctx->resp);
+}
+
+static bool is_status_page(const struct sl_adapter *adapter)
+{
+	return adapter == &sl_health_adapter || adapter == &sl_metrics_adapter;
 }
 
 const struct sl_adapter sl_health_adapter = {
@@ -404,16 +668,13 @@ void sl_core_handle(struct sl_core *core, const struct sl_transport *tp,
 	ctx.cfg = core->cfg;
 	ctx.req = &req;
 	ctx.resp = &resp;
-	sl_client_ip(core->cfg, &req, priv.ip);
+	priv.ip_known = sl_client_ip(core->cfg, &req, priv.ip, priv.raw_ip);
 	priv.en.received_at = req.received_ms;
 	priv.en.ip = priv.ip[0] ? priv.ip : NULL;
 	priv.en.user_agent = req.user_agent;
 	priv.en.request_id = req.id;
-	/* Shared by every record; without memory each writes its own. */
-	if (sl_enrichment_prepare(&priv.en))
-		sl_buf_release(&priv.en.client);
-	priv.not_tracked = core->cfg->do_not_track == SL_PRIVACY_DROP &&
-			   sl_privacy_signal(&req);
+	if (core->cfg->do_not_track == SL_PRIVACY_DROP && sl_privacy_signal(&req))
+		priv.skip = SKIP_NOT_TRACKED;
 
 	route = sl_routes_match(&core->routes, req.method, req.path, ctx.caps,
 				&ctx.ncaps, &status, &allow);
@@ -424,8 +685,18 @@ void sl_core_handle(struct sl_core *core, const struct sl_transport *tp,
 	}
 	ctx.route = route->name;
 	ctx.adapter = route->adapter;
-	route->adapter->handle(&ctx);
+	if (!is_status_page(ctx.adapter))
+		edge(&ctx);
+	/* Shared by every record; without memory each writes its own. */
+	if (sl_enrichment_prepare(&priv.en))
+		sl_buf_release(&priv.en.client);
+	/* Over the per-address limit, a format that may refuse does at
+	 * once, without reading the body. */
+	if (!priv.limited)
+		route->adapter->handle(&ctx);
 	sl_ctx_end(&ctx);
+	if (priv.network_id[0])
+		set_network_cookie(&ctx);
 	if (origin && !sl_cors_answer(core->cfg, origin, &resp))
 		sl_log(SL_LOG_INFO, req.id, ctx.route,
 		       "origin '%.100s' is not in http.cors_origins: no CORS headers",
@@ -439,6 +710,7 @@ out_send:
 		       "client went away before the response was written");
 	sl_batch_release(&priv.batch);
 	sl_buf_release(&priv.en.client);
+	sl_buf_release(&priv.geo);
 	sl_response_release(&resp);
 	sl_request_release(&req);
 }

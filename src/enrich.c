@@ -194,8 +194,15 @@ bool sl_privacy_signal(const struct sl_request *req)
 	return (dnt && !strcmp(dnt, "1")) || (gpc && !strcmp(gpc, "1"));
 }
 
-void sl_client_ip(const struct sl_config *cfg, const struct sl_request *req,
-		  char out[SL_IP_MAX])
+bool sl_anonymity_requested(const struct sl_config *cfg,
+			    const struct sl_request *req)
+{
+	return anonymous_requested(req) ||
+	       (cfg->do_not_track != SL_PRIVACY_RECORD && sl_privacy_signal(req));
+}
+
+bool sl_client_ip(const struct sl_config *cfg, const struct sl_request *req,
+		  char out[SL_IP_MAX], unsigned char raw[16])
 {
 	unsigned char addr[16], hop[16];
 	const char *v;
@@ -203,7 +210,7 @@ void sl_client_ip(const struct sl_config *cfg, const struct sl_request *req,
 	out[0] = '\0';
 	if (!req->remote_addr ||
 	    take_addr(req->remote_addr, strlen(req->remote_addr), addr))
-		return;
+		return false;
 	if (sl_cidr_list_has(&cfg->trusted_proxies, addr)) {
 		if (cfg->client_ip_header && *cfg->client_ip_header &&
 		    (v = sl_request_header(req, cfg->client_ip_header)) &&
@@ -214,8 +221,9 @@ void sl_client_ip(const struct sl_config *cfg, const struct sl_request *req,
 		else if ((v = sl_request_param(req, "HTTP_X_FORWARDED_FOR")))
 			walk_hops(cfg, v, false, addr);
 	}
-	if (cfg->anonymize_ip || anonymous_requested(req) ||
-	    (cfg->do_not_track == SL_PRIVACY_ANONYMIZE && sl_privacy_signal(req)))
+	memcpy(raw, addr, sizeof(addr));
+	if (cfg->anonymize_ip || sl_anonymity_requested(cfg, req))
 		sl_ip_anonymize(addr);
 	sl_ip_format(addr, out);
+	return true;
 }

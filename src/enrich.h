@@ -25,6 +25,15 @@ int sl_random_hex(char *out, size_t n);
 bool sl_privacy_signal(const struct sl_request *req);
 
 /*
+ * True when the client asked not to be followed and the configuration
+ * honours it: SP-Anonymous: * (the Snowplow trackers' anonymous
+ * tracking), or DNT/GPC with http.do_not_track other than record. Its
+ * address is then anonymised and it gets no first-party cookie.
+ */
+bool sl_anonymity_requested(const struct sl_config *cfg,
+			    const struct sl_request *req);
+
+/*
  * The client's address: REMOTE_ADDR, unless that peer is one of
  * http.trusted_proxies. From a trusted peer, http.client_ip_header (e.g.
  * CF-Connecting-IP) when set and present; else RFC 7239 Forwarded, else
@@ -33,9 +42,11 @@ bool sl_privacy_signal(const struct sl_request *req);
  * stops the walk. Then anonymised (last IPv4 octet, last 80 IPv6 bits)
  * with http.anonymize_ip, for SP-Anonymous: * requests, or for DNT/GPC
  * requests with do_not_track = anonymize. Writes to out (SL_IP_MAX bytes); an empty string when the
- * server gave no address.
+ * server gave no address. raw gets the address before anonymisation
+ * (for http.ignore_from and GeoIP, never written anywhere). Returns
+ * false when there was no address.
  */
-void sl_client_ip(const struct sl_config *cfg, const struct sl_request *req,
-		  char out[SL_IP_MAX]);
+bool sl_client_ip(const struct sl_config *cfg, const struct sl_request *req,
+		  char out[SL_IP_MAX], unsigned char raw[16]);
 
 #endif /* SL_ENRICH_H */

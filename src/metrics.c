@@ -21,14 +21,27 @@ static const int statuses[] = {
 
 #define MAGIC 0x534c4d31u	/* "SLM1": layout version 1 */
 
+/* The counters of the first layout, then the request counters, then
+ * those added since (appended: an older process maps a prefix of the
+ * file, which stays the same). */
+#define FIRST_COUNTERS (SL_M_SPOOL_ERRORS + 1)
+
 struct shared {
 	uint32_t magic;
 	uint32_t pad;
-	uint64_t counters[SL_M_COUNT];
+	uint64_t counters[FIRST_COUNTERS];
 	uint64_t requests[SL_METRICS_ROUTES][NSTATUS];
+	uint64_t later[SL_M_COUNT - FIRST_COUNTERS];
 };
 
 static struct shared *shm;
+
+static uint64_t *counter(enum sl_counter c)
+{
+	return c < FIRST_COUNTERS ? &shm->counters[c] :
+	       &shm->later[c - FIRST_COUNTERS];
+}
+
 
 int sl_metrics_open(const char *dir)
 {
@@ -86,7 +99,7 @@ void sl_metrics_close(void)
 void sl_metrics_add(enum sl_counter c, uint64_t n)
 {
 	if (shm && n)
-		__atomic_fetch_add(&shm->counters[c], n, __ATOMIC_RELAXED);
+		__atomic_fetch_add(counter(c), n, __ATOMIC_RELAXED);
 }
 
 void sl_metrics_request(unsigned int route, int status)
@@ -113,7 +126,8 @@ int sl_metrics_render(struct sl_buf *out, const char *const *route_names,
 	static const char *const outcomes[] = {
 		[SL_M_ACCEPTED] = "accepted", [SL_M_REJECTED] = "rejected",
 		[SL_M_SPOOLED] = "spooled", [SL_M_RELAYED] = "relayed",
-		[SL_M_DROPPED] = "dropped",
+		[SL_M_DROPPED] = "dropped", [SL_M_BOT] = "bot",
+		[SL_M_RATE_LIMITED] = "rate_limited", [SL_M_IGNORED] = "ignored",
 	};
 	unsigned int r;
 	size_t i;
@@ -147,9 +161,10 @@ int sl_metrics_render(struct sl_buf *out, const char *const *route_names,
 		"# HELP sluice_events_total Events by what became of them.\n"
 		"# TYPE sluice_events_total counter\n");
 	for (i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++)
-		rc |= sl_buf_printf(out,
-			"sluice_events_total{outcome=\"%s\"} %" PRIu64 "\n",
-			outcomes[i], get(&shm->counters[i]));
+		if (outcomes[i])
+			rc |= sl_buf_printf(out,
+				"sluice_events_total{outcome=\"%s\"} %" PRIu64 "\n",
+				outcomes[i], get(counter((enum sl_counter)i)));
 	rc |= sl_buf_printf(out,
 		"# HELP sluice_kafka_delivery_errors_total Records Kafka did not confirm (then spooled).\n"
 		"# TYPE sluice_kafka_delivery_errors_total counter\n"
@@ -163,8 +178,8 @@ int sl_metrics_render(struct sl_buf *out, const char *const *route_names,
 		"# HELP sluice_spool_bytes Bytes in spool files waiting to be shipped.\n"
 		"# TYPE sluice_spool_bytes gauge\n"
 		"sluice_spool_bytes %" PRIu64 "\n",
-		get(&shm->counters[SL_M_DELIVERY_ERRORS]),
-		get(&shm->counters[SL_M_SPOOL_ERRORS]), spool_files,
+		get(counter(SL_M_DELIVERY_ERRORS)),
+		get(counter(SL_M_SPOOL_ERRORS)), spool_files,
 		spool_bytes);
 	return rc ? -ENOMEM : 0;
 }

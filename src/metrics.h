@@ -23,6 +23,11 @@ enum sl_counter {
 	SL_M_DROPPED,		/* events dropped: watermark, do_not_track */
 	SL_M_DELIVERY_ERRORS,	/* failed Kafka delivery reports */
 	SL_M_SPOOL_ERRORS,	/* appends the spool refused */
+	/* Added in a later layout: they live after the request counters,
+	 * so a file of the first layout only grows. */
+	SL_M_BOT,		/* events of crawlers, http.bots = drop */
+	SL_M_RATE_LIMITED,	/* events over [limits], always-200 formats */
+	SL_M_IGNORED,		/* events from http.ignore_from */
 	SL_M_COUNT,
 };
 

@@ -149,15 +149,30 @@ static int put_text(struct sl_buf *b, const char *name, const char *text,
 	return rc ? rc : sl_buf_append(b, text, len);
 }
 
+/* ,"ip":…,"user_agent":…,"request_id":…[,"bot":true,"bot_match":…][,"geo":…] */
+static int put_client_fields(struct sl_buf *b, const struct sl_enrichment *en)
+{
+	int rc = put_opt(b, "ip", en->ip);
+
+	if (!rc)
+		rc = put_opt(b, "user_agent", en->user_agent);
+	if (!rc)
+		rc = put_opt(b, "request_id", en->request_id);
+	if (!rc && en->bot) {
+		rc = sl_buf_puts(b, ",\"bot\":true");
+		if (!rc)
+			rc = put_opt(b, "bot_match", en->bot);
+	}
+	if (!rc && en->geo)
+		rc = sl_buf_append(b, en->geo, en->geo_len);
+	return rc;
+}
+
 int sl_enrichment_prepare(struct sl_enrichment *en)
 {
 	struct sl_buf b = { 0 };
-	int rc = put_opt(&b, "ip", en->ip);
+	int rc = put_client_fields(&b, en);
 
-	if (!rc)
-		rc = put_opt(&b, "user_agent", en->user_agent);
-	if (!rc)
-		rc = put_opt(&b, "request_id", en->request_id);
 	if (rc) {
 		sl_buf_release(&b);
 		return rc;
@@ -167,20 +182,11 @@ int sl_enrichment_prepare(struct sl_enrichment *en)
 	return 0;
 }
 
-/* ,"ip":…,"user_agent":…,"request_id":… */
 static int put_client(struct sl_buf *b, const struct sl_enrichment *en)
 {
-	int rc;
-
 	if (en->client.len)
 		return sl_buf_append(b, en->client.data, en->client.len);
-	rc = put_opt(b, "ip", en->ip);
-
-	if (!rc)
-		rc = put_opt(b, "user_agent", en->user_agent);
-	if (!rc)
-		rc = put_opt(b, "request_id", en->request_id);
-	return rc;
+	return put_client_fields(b, en);
 }
 
 /* v in decimal into out (24 bytes: any int64_t), without printf. */
@@ -233,6 +239,8 @@ int sl_record_encode(struct sl_record *rec, const struct sl_event *ev,
 		add_header(rec, "received_at", rec->received_at);
 		add_header(rec, "ip", en->ip);
 		add_header(rec, "user_agent", en->user_agent);
+		add_header(rec, "bot", en->bot ? "true" : NULL);
+		add_header(rec, "network_id", en->network_id);
 		for (j = 0; j < ev->nextra; j++)
 			add_header(rec, ev->extra[j].name, ev->extra[j].value);
 		return sl_buf_append(b, ev->raw, ev->raw_len);
@@ -261,6 +269,12 @@ int sl_record_encode(struct sl_record *rec, const struct sl_event *ev,
 			rc = ev->ids[i] ?
 			     sl_buf_json_str(b, ev->ids[i], strlen(ev->ids[i])) :
 			     sl_buf_puts(b, "null");
+	}
+	if (!rc && en->network_id) {
+		rc = sl_buf_puts(b, ",\"network\":");
+		if (!rc)
+			rc = sl_buf_json_str(b, en->network_id,
+					     strlen(en->network_id));
 	}
 	if (!rc)
 		rc = sl_buf_puts(b, "}");

@@ -10,7 +10,7 @@
 #include "buf.h"
 #include "validate.h"
 
-#define SL_MAX_HEADERS 12
+#define SL_MAX_HEADERS 16
 
 struct sl_header {
 	const char *name;		/* in the core's records a string
@@ -61,12 +61,16 @@ struct sl_enrichment {
 	const char *ip;			/* client address or NULL */
 	const char *user_agent;		/* or NULL */
 	const char *request_id;
-	struct sl_buf client;		/* the three above as the envelope
+	const char *bot;		/* what matched a crawler rule, or NULL */
+	const char *geo;		/* ,"geo":{...} as written, or NULL */
+	size_t geo_len;
+	const char *network_id;		/* the first-party cookie, or NULL */
+	struct sl_buf client;		/* ip to geo above as the envelope
 					 * writes them, once per request */
 };
 
 /*
- * Write en's client part (ip, user_agent, request_id) once, for every
+ * Write en's client part (ip, user_agent, request_id, bot, geo) once, for every
  * record of the request to copy. Optional: without it each record writes
  * its own. Returns 0 or -ENOMEM. The caller releases en->client.
  */

@@ -19,24 +19,6 @@
 #include "log.h"
 #include "validate.h"
 
-/* User agents of crawlers and tools, matched case-insensitively. */
-static const char *const bot_marks[] = {
-	"bot", "crawl", "spider", "slurp", "headless", "lighthouse",
-	"facebookexternalhit", "curl/", "wget/", "python-requests",
-};
-
-static bool is_bot(const char *ua)
-{
-	size_t i;
-
-	if (!ua)
-		return false;
-	for (i = 0; i < sizeof(bot_marks) / sizeof(bot_marks[0]); i++)
-		if (strcasestr(ua, bot_marks[i]))
-			return true;
-	return false;
-}
-
 /* Reelevant's answers carry no body. */
 static void answer_error(struct sl_ctx *ctx, int status, const char *reason)
 {
@@ -163,7 +145,7 @@ static void collect(struct sl_ctx *ctx)
 	ua = cJSON_IsString(cJSON_GetObjectItemCaseSensitive(root, "ua")) ?
 	     cJSON_GetObjectItemCaseSensitive(root, "ua")->valuestring :
 	     ctx->req->user_agent;
-	bot = is_bot(ua) || is_bot(ctx->req->user_agent);
+	bot = sl_ctx_bot(ctx, ua);
 	meta = cJSON_CreateObject();
 	if (!meta || !cJSON_AddBoolToObject(meta, "bot", bot) ||
 	    !cJSON_AddNumberToObject(meta, "dropped_labels", dropped)) {

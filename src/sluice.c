@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bots.h"
 #include "conf.h"
 #include "core.h"
+#include "geoip.h"
 #include "kafka.h"
 #include "log.h"
 #include "relay.h"
@@ -77,6 +79,8 @@ static int check_config(const char *path)
 	struct sl_config *cfg;
 	char err[512];
 	const struct sl_section *app;
+	struct sl_bots *bots;
+	struct sl_geoip *geoip;
 	int apps = 0;
 
 	path = config_path(path);
@@ -90,6 +94,14 @@ static int check_config(const char *path)
 		sl_config_destroy(cfg);
 		return 1;
 	}
+	/* The files the edge features read: the crawler list, GeoIP. */
+	if (sl_core_open_edge(cfg, &bots, &geoip, NULL, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		sl_config_destroy(cfg);
+		return 1;
+	}
+	sl_bots_free(bots);
+	sl_geoip_close(geoip);
 	for (app = cfg->sections[SL_SECTION_APP]; app; app = app->next)
 		apps++;
 	printf("%s: ok (spool %s, %s, %d app(s))\n", path, cfg->spool_dir,

@@ -12,11 +12,12 @@
 # (or sudo) when something is missing.
 
 SL_DEPS_BUILD="build-essential autoconf automake libtool pkg-config
-	libfcgi-dev libcjson-dev librdkafka-dev zlib1g-dev"
-SL_DEPS_RUN="lighttpd curl"
+	libfcgi-dev libcjson-dev librdkafka-dev zlib1g-dev libpcre2-dev
+	libmaxminddb-dev"
+SL_DEPS_RUN="lighttpd curl uap-core"
 SL_DEPS_TEST="bats jq kcat spawn-fcgi strace protobuf-compiler libprotobuf-dev apache2 apache2-utils
 	libapache2-mod-fcgid chromium clang libclang-rt-14-dev valgrind wrk hyperfine gnuplot-nox
-	debhelper lintian systemd"
+	debhelper lintian systemd libmaxmind-db-writer-perl"
 
 # The npm packages of tests/js (the real tracker SDKs), exactly as its
 # package-lock.json pins them. Node.js comes with the machine or from

@@ -1,0 +1,246 @@
+/* bots.c - crawlers, by the Spider rules of uap-core's regexes.yaml */
+#include "config.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <pcre2.h>
+
+#include "bots.h"
+
+/*
+ * Server libraries, not crawlers, though some Spider rules name them
+ * (Python-urllib, ^Java/): user agents starting with these are kept.
+ * Segment's libraries send analytics-<language>, Snowplow's
+ * snowplow-<tracker>; the rest are the HTTP clients server SDKs use.
+ */
+static const char *const not_bots[] = {
+	"python-requests/", "Python-urllib/", "okhttp/", "Go-http-client/",
+	"node-fetch", "Java/", "analytics-", "snowplow", "axios/",
+	"undici", "got (",
+};
+
+static bool is_word(char c)
+{
+	return isalnum((unsigned char)c) || c == '-' || c == '_';
+}
+
+struct rule {
+	pcre2_code *re;
+	size_t max_start;	/* a match must start at or before this */
+};
+
+struct sl_bots {
+	struct rule *rules;
+	size_t n;
+	pcre2_match_data *md;
+};
+
+/* A YAML single-quoted scalar starting at s (after the quote), with ''
+ * for a quote, into a new string; NULL when it does not end. */
+static char *yaml_quoted(const char *s)
+{
+	char *out = malloc(strlen(s) + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	for (; *s; s++) {
+		if (*s == '\'') {
+			if (s[1] != '\'') {
+				*o = '\0';
+				return out;
+			}
+			s++;
+		}
+		*o++ = *s;
+	}
+	free(out);
+	return NULL;
+}
+
+/*
+ * Compile one rule. A rule that starts "^.{0,N}" (most of the list) is
+ * searched for unanchored, its match required to start at or before N:
+ * the same user agents, without trying every start in turn.
+ */
+static int add_rule(struct sl_bots *b, const char *regex, bool caseless,
+		    char *err, size_t errlen, const char *path,
+		    unsigned int lineno)
+{
+	struct rule *r;
+	const char *body = regex;
+	size_t max_start = (size_t)-1;
+	unsigned long n;
+	char *end;
+	int code;
+	PCRE2_SIZE off;
+
+	if (!strncmp(regex, "^.{0,", 5)) {
+		n = strtoul(regex + 5, &end, 10);
+		if (*end == '}') {
+			body = end + 1;
+			if (*body == '?')
+				body++;
+			max_start = n;
+		}
+	}
+	r = realloc(b->rules, (b->n + 1) * sizeof(*r));
+	if (!r) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	b->rules = r;
+	r = &b->rules[b->n];
+	r->max_start = max_start;
+	r->re = pcre2_compile((PCRE2_SPTR)body, PCRE2_ZERO_TERMINATED,
+			      caseless ? PCRE2_CASELESS : 0, &code, &off, NULL);
+	if (!r->re) {
+		PCRE2_UCHAR msg[120];
+
+		pcre2_get_error_message(code, msg, sizeof(msg));
+		snprintf(err, errlen, "%s:%u: the rule does not compile: %s",
+			 path, lineno, (const char *)msg);
+		return -EINVAL;
+	}
+	/* Without JIT (some machines), the interpreter does the same. */
+	pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE);
+	b->n++;
+	return 0;
+}
+
+struct sl_bots *sl_bots_load(const char *path, char *err, size_t errlen)
+{
+	struct sl_bots *b = calloc(1, sizeof(*b));
+	FILE *fp = NULL;
+	char line[8192], *regex = NULL;
+	bool in_devices = false, caseless = false;
+	unsigned int lineno = 0, regex_line = 0;
+	int rc = 0;
+
+	if (!b) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	fp = fopen(path, "re");
+	if (!fp) {
+		snprintf(err, errlen, "%s: cannot open the crawler list: %s",
+			 path, strerror(errno));
+		goto fail;
+	}
+	/* Entries of device_parsers: "  - regex: '...'", then optional
+	 * "    regex_flag: 'i'" and "    device_replacement: 'Spider'". */
+	while (!rc && fgets(line, sizeof(line), fp)) {
+		const char *v;
+
+		lineno++;
+		if (!isspace((unsigned char)line[0]) && line[0] != '#') {
+			in_devices = !strncmp(line, "device_parsers:", 15);
+			continue;
+		}
+		if (!in_devices)
+			continue;
+		if ((v = strstr(line, "- regex: '"))) {
+			free(regex);
+			regex = yaml_quoted(v + 10);
+			regex_line = lineno;
+			caseless = false;
+		} else if (strstr(line, "regex_flag: 'i'")) {
+			caseless = true;
+		} else if (regex && strstr(line, "device_replacement: 'Spider'")) {
+			rc = add_rule(b, regex, caseless, err, errlen, path,
+				      regex_line);
+			free(regex);
+			regex = NULL;
+		}
+	}
+	free(regex);
+	if (rc)
+		goto fail;
+	if (ferror(fp)) {
+		snprintf(err, errlen, "%s: read error", path);
+		goto fail;
+	}
+	if (!b->n) {
+		snprintf(err, errlen, "%s: no Spider rules in device_parsers (not uap-core's regexes.yaml?)",
+			 path);
+		goto fail;
+	}
+	b->md = pcre2_match_data_create(4, NULL);
+	if (!b->md) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto fail;
+	}
+	fclose(fp);
+	return b;
+fail:
+	if (fp)
+		fclose(fp);
+	sl_bots_free(b);
+	return NULL;
+}
+
+size_t sl_bots_count(const struct sl_bots *bots)
+{
+	return bots->n;
+}
+
+bool sl_bots_match(struct sl_bots *b, const char *ua, char *out,
+		   size_t outlen)
+{
+	size_t len, i;
+
+	if (!ua || !*ua)
+		return false;
+	for (i = 0; i < sizeof(not_bots) / sizeof(not_bots[0]); i++)
+		if (!strncasecmp(ua, not_bots[i], strlen(not_bots[i])))
+			return false;
+	len = strlen(ua);
+	for (i = 0; i < b->n; i++) {
+		PCRE2_SIZE *ov, from, to;
+		int rc = pcre2_match(b->rules[i].re, (PCRE2_SPTR)ua, len, 0, 0,
+				     b->md, NULL);
+
+		if (rc <= 0)
+			continue;
+		ov = pcre2_get_ovector_pointer(b->md);
+		if (ov[0] > b->rules[i].max_start)
+			continue;
+		from = ov[0];
+		to = ov[1];
+		if (rc > 1 && ov[2] != PCRE2_UNSET) {
+			from = ov[2];
+			to = ov[3];
+		}
+		/* The whole word around a keyword: Googlebot, not bot. */
+		while (from > 0 && is_word(ua[from - 1]))
+			from--;
+		while (to < len && is_word(ua[to]))
+			to++;
+		if (to - from >= outlen)
+			to = from + outlen - 1;
+		memcpy(out, ua + from, to - from);
+		out[to - from] = '\0';
+		return true;
+	}
+	return false;
+}
+
+void sl_bots_free(struct sl_bots *b)
+{
+	size_t i;
+
+	if (!b)
+		return;
+	for (i = 0; i < b->n; i++)
+		pcre2_code_free(b->rules[i].re);
+	free(b->rules);
+	pcre2_match_data_free(b->md);
+	free(b);
+}
