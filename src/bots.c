@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,10 +33,171 @@ static bool is_word(char c)
 	return isalnum((unsigned char)c) || c == '-' || c == '_';
 }
 
+/* Buckets of the literal prefilter, by a hash of two lowercase bytes. */
+#define BUCKETS 256
+
+struct literal {
+	const char *text;	/* lowercase */
+	size_t len;
+};
+
 struct rule {
 	pcre2_code *re;
 	size_t max_start;	/* a match must start at or before this */
+	/*
+	 * For a rule that is one group of alternatives each starting with a
+	 * literal word (the long Spider rule): one of those words must be
+	 * in the user agent for the rule to match, so the rule only runs
+	 * when one is. nlits 0: the rule always runs.
+	 */
+	struct literal *lits;	/* sorted by bucket */
+	size_t nlits;
+	uint16_t start[BUCKETS + 1];	/* lits of bucket b: start[b] .. [b+1] */
+	char *text;		/* the literals' storage */
 };
+
+static unsigned int bucket(char a, char b)
+{
+	return ((unsigned int)tolower((unsigned char)a) * 31u +
+		(unsigned int)tolower((unsigned char)b)) % BUCKETS;
+}
+
+/* The literal an alternative s..e must contain: the bytes before its
+ * first regex operator (after a leading ^), less one before a
+ * quantifier that may drop it; 0 when that is under two bytes. */
+static size_t alternative_literal(const char *s, const char *e,
+				  const char **lit)
+{
+	const char *p;
+
+	if (s < e && *s == '^')
+		s++;
+	for (p = s; p < e && !strchr("\\^$.|?*+()[]{}", *p); p++)
+		;
+	if (p < e && strchr("?*{", *p) && p > s)
+		p--;
+	*lit = s;
+	return p - s >= 2 ? (size_t)(p - s) : 0;
+}
+
+/* Build r's prefilter from body when it is "(alt|alt|...)" with a
+ * literal in each alternative; otherwise leave the rule to always run. */
+static int build_prefilter(struct rule *r, const char *body)
+{
+	const char *p, *end, *alt, *lit, *q;
+	size_t n = strlen(body), count = 0, total = 0, len, i, j;
+	unsigned int depth = 0, b;
+	struct literal *lits;
+	char *text;
+
+	if (n < 3 || body[0] != '(' || body[n - 1] != ')')
+		return 0;
+	p = body + 1;
+	end = body + n - 1;
+	if (p[0] == '?' && p[1] == ':')
+		p += 2;
+	else if (p[0] == '?')
+		return 0;
+	/* Count the alternatives, and check the group ends at the end. */
+	for (q = p; q < end; q++) {
+		if (*q == '\\' && q + 1 < end) {
+			q++;
+		} else if (*q == '[') {
+			while (q < end && *q != ']')
+				q += *q == '\\' ? 2 : 1;
+		} else if (*q == '(') {
+			depth++;
+		} else if (*q == ')') {
+			if (!depth)
+				return 0;
+			depth--;
+		} else if (*q == '|' && !depth) {
+			count++;
+		}
+	}
+	if (depth || q != end)
+		return 0;
+	count++;
+	lits = calloc(count, sizeof(*lits));
+	text = malloc(n + count);
+	if (!lits || !text) {
+		free(lits);
+		free(text);
+		return -ENOMEM;
+	}
+	/* Each alternative's literal, lowercased. */
+	for (alt = q = p, i = 0; q <= end; q++) {
+		if (q < end && *q == '\\') {
+			q++;
+			continue;
+		}
+		if (q < end && *q == '[') {
+			while (q < end && *q != ']')
+				q += *q == '\\' ? 2 : 1;
+			continue;
+		}
+		if (q < end && *q == '(')
+			depth++;
+		else if (q < end && *q == ')')
+			depth--;
+		if (q < end && (*q != '|' || depth))
+			continue;
+		len = alternative_literal(alt, q, &lit);
+		if (!len) {
+			free(lits);
+			free(text);
+			return 0;
+		}
+		for (j = 0; j < len; j++)
+			text[total + j] = (char)tolower((unsigned char)lit[j]);
+		text[total + len] = '\0';
+		lits[i].len = len;
+		lits[i].text = text + total;
+		total += len + 1;
+		i++;
+		alt = q + 1;
+	}
+	/* Sort by bucket (counting sort) into r->lits. */
+	r->lits = calloc(count, sizeof(*r->lits));
+	if (!r->lits) {
+		free(lits);
+		free(text);
+		return -ENOMEM;
+	}
+	memset(r->start, 0, sizeof(r->start));
+	for (i = 0; i < count; i++)
+		r->start[bucket(lits[i].text[0], lits[i].text[1]) + 1]++;
+	for (b = 0; b < BUCKETS; b++)
+		r->start[b + 1] += r->start[b];
+	{
+		uint16_t fill[BUCKETS];
+
+		memcpy(fill, r->start, sizeof(fill));
+		for (i = 0; i < count; i++)
+			r->lits[fill[bucket(lits[i].text[0], lits[i].text[1])]++] =
+				lits[i];
+	}
+	free(lits);
+	r->nlits = count;
+	r->text = text;
+	return 0;
+}
+
+/* Whether ua (len bytes) contains one of r's literals, any case. */
+static bool prefilter_hit(const struct rule *r, const char *ua, size_t len)
+{
+	size_t i, k;
+
+	for (i = 0; i + 1 < len; i++) {
+		unsigned int b = bucket(ua[i], ua[i + 1]);
+
+		for (k = r->start[b]; k < r->start[b + 1]; k++)
+			if (r->lits[k].len <= len - i &&
+			    !strncasecmp(ua + i, r->lits[k].text, r->lits[k].len))
+				return true;
+	}
+	return false;
+}
 
 struct sl_bots {
 	struct rule *rules;
@@ -98,6 +260,7 @@ static int add_rule(struct sl_bots *b, const char *regex, bool caseless,
 	}
 	b->rules = r;
 	r = &b->rules[b->n];
+	memset(r, 0, sizeof(*r));
 	r->max_start = max_start;
 	r->re = pcre2_compile((PCRE2_SPTR)body, PCRE2_ZERO_TERMINATED,
 			      caseless ? PCRE2_CASELESS : 0, &code, &off, NULL);
@@ -112,7 +275,21 @@ static int add_rule(struct sl_bots *b, const char *regex, bool caseless,
 	/* Without JIT (some machines), the interpreter does the same. */
 	pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE);
 	b->n++;
+	if (build_prefilter(r, body)) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
 	return 0;
+}
+
+bool sl_bots_exempt(const char *ua)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(not_bots) / sizeof(not_bots[0]); i++)
+		if (!strncasecmp(ua, not_bots[i], strlen(not_bots[i])))
+			return true;
+	return false;
 }
 
 struct sl_bots *sl_bots_load(const char *path, char *err, size_t errlen)
@@ -196,17 +373,17 @@ bool sl_bots_match(struct sl_bots *b, const char *ua, char *out,
 {
 	size_t len, i;
 
-	if (!ua || !*ua)
+	if (!ua || !*ua || sl_bots_exempt(ua))
 		return false;
-	for (i = 0; i < sizeof(not_bots) / sizeof(not_bots[0]); i++)
-		if (!strncasecmp(ua, not_bots[i], strlen(not_bots[i])))
-			return false;
 	len = strlen(ua);
 	for (i = 0; i < b->n; i++) {
 		PCRE2_SIZE *ov, from, to;
-		int rc = pcre2_match(b->rules[i].re, (PCRE2_SPTR)ua, len, 0, 0,
-				     b->md, NULL);
+		int rc;
 
+		if (b->rules[i].nlits && !prefilter_hit(&b->rules[i], ua, len))
+			continue;
+		rc = pcre2_match(b->rules[i].re, (PCRE2_SPTR)ua, len, 0, 0,
+				 b->md, NULL);
 		if (rc <= 0)
 			continue;
 		ov = pcre2_get_ovector_pointer(b->md);
@@ -238,8 +415,11 @@ void sl_bots_free(struct sl_bots *b)
 
 	if (!b)
 		return;
-	for (i = 0; i < b->n; i++)
+	for (i = 0; i < b->n; i++) {
 		pcre2_code_free(b->rules[i].re);
+		free(b->rules[i].lits);
+		free(b->rules[i].text);
+	}
 	free(b->rules);
 	pcre2_match_data_free(b->md);
 	free(b);

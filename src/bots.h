@@ -34,6 +34,9 @@ size_t sl_bots_count(const struct sl_bots *bots);
 _Bool sl_bots_match(struct sl_bots *bots, const char *ua, char *out,
 		    size_t outlen);
 
+/* Whether ua is a server library's that is never a crawler here. */
+_Bool sl_bots_exempt(const char *ua);
+
 void sl_bots_free(struct sl_bots *bots);
 
 #endif /* SL_BOTS_H */

@@ -63,6 +63,17 @@ outcome()
 		--data '{"key":"k","eventId":"r2","name":"n","url":"https://x.example/","v":1}')" 200
 }
 
+@test "bots: the list as Sluice runs it agrees with its rules as written on uap-core's 16,000 device test cases" {
+	local dir=/usr/share/uap-core
+	[ -f "$dir/tests/test_device.yaml" ] || skip "uap-core's tests are not installed"
+	run "$SLUICE_BUILDDIR/tests/helpers/bots-check" "$dir/regexes.yaml" \
+		"$dir/tests/test_device.yaml"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ([0-9]+)\ user\ agents:\ ([0-9]+)\ crawlers.*\ 0\ differ ]]
+	[ "${BASH_REMATCH[1]}" -gt 10000 ] && [ "${BASH_REMATCH[2]}" -gt 100 ]
+}
+
 @test "bots = drop: not recorded, answered as ever, counted as outcome bot; server SDKs are kept" {
 	serve '[http]' 'bots = drop'
 	assert_eq "$(collect -A "$GOOGLEBOT" --data "$(event g1)")" 200

@@ -325,6 +325,40 @@ check_rows()
 	check_rows
 }
 
+@test "hostile input at the edge: cookies, user agents, forwarded addresses, GeoIP variables" {
+	write_config '[source source-id]' '[datasource my-datasource]' \
+		'[writekey wk]' '[cookie]' 'name = sid' '[http]' \
+		'ignore_from = 10.0.0.0/8' 'bots = drop'
+	local r
+	for r in "${ROUTES[@]}"; do
+		body "${GOOD[$r]}"
+		# Not an id: replaced. Not UTF-8, and not a crawler. Forwarded
+		# by an untrusted peer: not believed, so not ignored. Junk
+		# where a server's GeoIP variables go: no geo, or only sane.
+		row "$r" 200 - event \
+			"HTTP_COOKIE=sid=../../etc/passwd; sid=00000000-0000-4000-8000-000000000000" \
+			"HTTP_USER_AGENT=$(printf 'Mozilla/5.0 \xff\xfe\x01')" \
+			'HTTP_X_FORWARDED_FOR=10.0.0.1, not-an-ip' \
+			"GEOIP_COUNTRY_CODE=$(printf '\xc3')" GEOIP_CITY_LATITUDE=1e999 \
+			GEOIP_CITY_LONGITUDE=-nan
+		[[ "$(header Set-Cookie)" =~ ^sid=[0-9a-f-]{36}\; ]] ||
+			failures+="  $r: Set-Cookie $(header Set-Cookie)"$'\n'
+		[[ "$(header Set-Cookie)" != *passwd* ]] ||
+			failures+="  $r: the cookie was taken as sent"$'\n'
+	done
+	check_rows
+	# Every record's envelope is JSON with a fresh id and no geo.
+	[ -z "$(spool_records | jq -r 'select(.topic != "events-bad") |
+		.value | fromjson? // {} | select(.ids.network? == "../../etc/passwd" or .geo != null) | .event_id')" ]
+	# A crawler with drop: answered as ever, not recorded.
+	for r in "${ROUTES[@]}"; do
+		body "${GOOD[$r]}"
+		row "$r" "$([ "$r" = rlvt ] && echo 202 || echo 200)" - none \
+			'HTTP_USER_AGENT=Mozilla/5.0 (compatible; Googlebot/2.1)'
+	done
+	check_rows
+}
+
 @test "a configuration with each kind of mistake: check-config and the CGI name file and line, the CGI answers 503" {
 	local line want
 
@@ -355,6 +389,13 @@ no equals sign here|
 [kafka]\ntopic_pattern = events|topic_pattern
 [routes]\nbeacon_pixel = pixel|beacon_pixel
 [log]\nlevel = loud|level
+[http]\nbots = sometimes|bots
+[http]\nignore_from = 10.0.0.0/33|ignore_from
+[limits]\nper_ip = fast|per_ip
+[limits]\nper_source = 10/fortnight|per_source
+[limits]\nburst = 0|burst
+[cookie]\nname = a b|name
+[cookie]\nmax_age = forever|max_age
 EOF
 	check_rows
 }

@@ -7,7 +7,11 @@
  *        serve N requests of KIND, print
  *        "KIND EVENTS_PER_REQUEST N NS_PER_EVENT"; with "spool", also
  *        encode each record's spool line (the spool sink, CGI's path)
+ *   core-bench bots N
+ *        N checks of the benchmark's user agents against the crawler
+ *        list (http.bots), cycling through them: "bots 1 N NS_PER_CHECK"
  *
+ * CORE_BENCH_CONFIG: more configuration lines (e.g. a [geoip] database).
  * KIND: pixel, event, collect1, collect10, raccoon10, track3. N = 0 only
  * sets up, so that a callgrind run of N minus one of 0 is the cost of N
  * requests.
@@ -20,6 +24,7 @@
 #include <time.h>
 
 #include "../fuzz/harness.h"
+#include "bots.h"
 #include "buf.h"
 #include "core.h"
 #include "proto.h"
@@ -92,6 +97,47 @@ static struct kind kinds[] = {
 	{ "track3", "POST", "/track", NULL, "application/json", 3, { 0 } },
 };
 
+/* The user agents of the benchmark's clients: browsers, a crawler, an
+ * SDK, a tool. */
+static const char *const user_agents[] = {
+	"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+	"Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+	"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+	"Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36",
+	"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+	"analytics-node-next/latest",
+	"curl/7.88.1",
+	"Mozilla/5.0 (X11; Linux x86_64)",
+};
+
+static int bench_bots(long n)
+{
+	char err[256], match[64];
+	struct sl_bots *b = sl_bots_load(SL_BOTS_DEFAULT_FILE, err, sizeof(err));
+	size_t nua = sizeof(user_agents) / sizeof(user_agents[0]);
+	struct timespec t0, t1;
+	long i, hits = 0;
+
+	if (!b) {
+		fprintf(stderr, "core-bench: %s\n", err);
+		return 1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < n; i++)
+		hits += sl_bots_match(b, user_agents[i % nua], match, sizeof(match));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("bots 1 %ld %.0f\n", n, n ? ((t1.tv_sec - t0.tv_sec) * 1e9 +
+		(t1.tv_nsec - t0.tv_nsec)) / (double)n : 0.0);
+	/* One crawler in eight user agents. */
+	if (n >= (long)nua && hits != n / (long)nua + (n % (long)nua > 4)) {
+		fprintf(stderr, "core-bench: %ld crawlers in %ld checks\n", hits, n);
+		sl_bots_free(b);
+		return 1;
+	}
+	sl_bots_free(b);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct kind *k = NULL;
@@ -100,12 +146,17 @@ int main(int argc, char **argv)
 	double ns;
 	size_t j;
 
+	if (argc == 3 && !strcmp(argv[1], "bots"))
+		return bench_bots(atol(argv[2]));
+	if (getenv("CORE_BENCH_CONFIG"))
+		fuzz_config_extra = getenv("CORE_BENCH_CONFIG");
 	for (j = 0; (argc == 3 || argc == 4) &&
 		    j < sizeof(kinds) / sizeof(kinds[0]); j++)
 		if (!strcmp(argv[1], kinds[j].name))
 			k = &kinds[j];
 	if (!k || (argc == 4 && strcmp(argv[3], "spool"))) {
-		fprintf(stderr, "usage: core-bench pixel|event|collect1|collect10|raccoon10|track3 N [spool]\n");
+		fprintf(stderr, "usage: core-bench pixel|event|collect1|collect10|raccoon10|track3 N [spool]\n"
+				"       core-bench bots N\n");
 		return 2;
 	}
 	fuzz_core_flags = argc == 4 ? SL_CORE_DISCARD_SPOOL : SL_CORE_NULL_SINK;

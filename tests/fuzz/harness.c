@@ -39,6 +39,7 @@ static const char config_text[] =
 	"[writekey wk]\n";
 
 unsigned int fuzz_core_flags = SL_CORE_DISCARD_SPOOL;
+const char *fuzz_config_extra = "";
 
 static struct sl_core *core;
 static char spool_dir[64];
@@ -68,7 +69,8 @@ struct sl_core *fuzz_core(void)
 	}
 	snprintf(path, sizeof(path), "%s/sluice.conf", spool_dir);
 	fp = fopen(path, "w");
-	if (!fp || fprintf(fp, config_text, spool_dir) < 0 || fclose(fp)) {
+	if (!fp || fprintf(fp, config_text, spool_dir) < 0 ||
+	    fputs(fuzz_config_extra, fp) < 0 || fclose(fp)) {
 		perror("fuzz: writing the configuration");
 		exit(1);
 	}

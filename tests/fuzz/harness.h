@@ -13,6 +13,8 @@ struct sl_core;
  * (records and their spool lines encoded, then dropped) unless set
  * before its first call; the core benchmark uses SL_CORE_NULL_SINK. */
 extern unsigned int fuzz_core_flags;
+/* More configuration lines for fuzz_core() (before its first call). */
+extern const char *fuzz_config_extra;
 
 /* A core on a throw-away spool directory, with every route on and the
  * apps, sources and datasources the seed corpora name. Made once per
