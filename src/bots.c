@@ -199,10 +199,26 @@ static bool prefilter_hit(const struct rule *r, const char *ua, size_t len)
 	return false;
 }
 
+/* The answers for the user agents seen last: a site's traffic comes
+ * from a few browsers' user agents, over and over. Direct-mapped by a
+ * hash; the user agent is kept whole, so an entry answers only for the
+ * very same bytes. Longer user agents are not kept. */
+#define CACHE_SLOTS 64
+#define CACHE_UA 256
+
+struct cached {
+	uint64_t hash;
+	size_t len;		/* 0: empty */
+	bool bot;
+	char ua[CACHE_UA];
+	char match[64];
+};
+
 struct sl_bots {
 	struct rule *rules;
 	size_t n;
 	pcre2_match_data *md;
+	struct cached cache[CACHE_SLOTS];
 };
 
 /* A YAML single-quoted scalar starting at s (after the quote), with ''
@@ -407,6 +423,32 @@ bool sl_bots_match(struct sl_bots *b, const char *ua, char *out,
 		return true;
 	}
 	return false;
+}
+
+bool sl_bots_check(struct sl_bots *b, const char *ua, char *out,
+		   size_t outlen)
+{
+	struct cached *c;
+	uint64_t h = 0xcbf29ce484222325ull;
+	size_t len, i;
+
+	if (!ua || !*ua)
+		return false;
+	len = strlen(ua);
+	if (len >= CACHE_UA)
+		return sl_bots_match(b, ua, out, outlen);
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)ua[i]) * 0x100000001b3ull;
+	c = &b->cache[h % CACHE_SLOTS];
+	if (c->len != len || c->hash != h || memcmp(c->ua, ua, len)) {
+		c->bot = sl_bots_match(b, ua, c->match, sizeof(c->match));
+		c->hash = h;
+		c->len = len;
+		memcpy(c->ua, ua, len);
+	}
+	if (c->bot)
+		snprintf(out, outlen, "%s", c->match);
+	return c->bot;
 }
 
 void sl_bots_free(struct sl_bots *b)

@@ -34,6 +34,11 @@ size_t sl_bots_count(const struct sl_bots *bots);
 _Bool sl_bots_match(struct sl_bots *bots, const char *ua, char *out,
 		    size_t outlen);
 
+/* The same, answered from the last user agents seen when ua is one of
+ * them (what the core calls for each request). */
+_Bool sl_bots_check(struct sl_bots *bots, const char *ua, char *out,
+		    size_t outlen);
+
 /* Whether ua is a server library's that is never a crawler here. */
 _Bool sl_bots_exempt(const char *ua);
 

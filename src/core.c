@@ -278,7 +278,7 @@ bool sl_ctx_bot(struct sl_ctx *ctx, const char *ua)
 	if (priv->bot[0])
 		return true;
 	if (!priv->core->bots || !ua ||
-	    !sl_bots_match(priv->core->bots, ua, priv->bot, sizeof(priv->bot)))
+	    !sl_bots_check(priv->core->bots, ua, priv->bot, sizeof(priv->bot)))
 		return false;
 	mark_bot(ctx);
 	/* The shared part of the records now says so too. */
@@ -341,7 +341,7 @@ static void edge(struct sl_ctx *ctx)
 	if (priv->ip_known && cfg->ignore_from.count &&
 	    sl_cidr_list_has(&cfg->ignore_from, priv->raw_ip))
 		priv->skip = SKIP_IGNORED;
-	if (core->bots && sl_bots_match(core->bots, ctx->req->user_agent,
+	if (core->bots && sl_bots_check(core->bots, ctx->req->user_agent,
 					priv->bot, sizeof(priv->bot)))
 		mark_bot(ctx);
 	if (!priv->skip && core->limits && cfg->limit_per_ip > 0 &&

@@ -6,7 +6,8 @@
 #   mkmmdb.pl asn FILE       GeoLite2-ASN layout
 #   mkmmdb.pl ipinfo FILE    IPinfo layout (flat, strings)
 #
-# 89.160.20.0/24 and 2001:db8:5::/48 are in Stockholm (AS 1257);
+# 89.160.20.0/24, 203.0.113.0/24 (the benchmark's client) and
+# 2001:db8:5::/48 are in Stockholm (AS 1257);
 # nothing else is in it.
 use strict;
 use warnings;
@@ -54,6 +55,7 @@ my $tree = MaxMind::DB::Writer::Tree->new(
 	map_key_type_callback => sub { $types{ $_[0] } },
 );
 $tree->insert_network('::89.160.20.0/120', $record);
+$tree->insert_network('::203.0.113.0/120', $record);
 $tree->insert_network('2001:db8:5::/48', $record);
 open my $fh, '>:raw', $out or die "mkmmdb.pl: $out: $!\n";
 $tree->write_tree($fh);
