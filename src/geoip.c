@@ -21,26 +21,27 @@ struct sl_geoip {
 	size_t n;
 };
 
-/* Where each answer field is, in the layouts of GeoLite2 / DB-IP Lite
+/* Where each answer field is (a path of at most four keys: the fifth
+ * slot stays NULL, the end MMDB_aget_value looks for), in the layouts of GeoLite2 / DB-IP Lite
  * (nested, first) and IPinfo (flat). */
-static const char *const country_paths[][4] = {
+static const char *const country_paths[][5] = {
 	{ "country", "iso_code", NULL }, { "country_code", NULL },
 	{ "country", NULL },
 };
-static const char *const region_paths[][4] = {
+static const char *const region_paths[][5] = {
 	{ "subdivisions", "0", "iso_code", NULL },
 	{ "subdivisions", "0", "names", "en" }, { "region", NULL },
 };
-static const char *const city_paths[][4] = {
+static const char *const city_paths[][5] = {
 	{ "city", "names", "en", NULL }, { "city", NULL },
 };
-static const char *const lat_paths[][4] = {
+static const char *const lat_paths[][5] = {
 	{ "location", "latitude", NULL }, { "latitude", NULL }, { "lat", NULL },
 };
-static const char *const lon_paths[][4] = {
+static const char *const lon_paths[][5] = {
 	{ "location", "longitude", NULL }, { "longitude", NULL }, { "lng", NULL },
 };
-static const char *const asn_paths[][4] = {
+static const char *const asn_paths[][5] = {
 	{ "autonomous_system_number", NULL }, { "asn", NULL },
 };
 
@@ -99,7 +100,7 @@ void sl_geoip_close(struct sl_geoip *g)
 }
 
 /* The first of paths an entry has, as data. */
-static bool lookup(MMDB_entry_s *e, const char *const (*paths)[4],
+static bool lookup(MMDB_entry_s *e, const char *const (*paths)[5],
 		   size_t npaths, MMDB_entry_data_s *out)
 {
 	size_t i;

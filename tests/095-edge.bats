@@ -124,7 +124,7 @@ outcome()
 	assert_eq "$(spool_values events | jq -r .event_id | grep -c spoofed)" 1
 }
 
-@test "GeoIP: GeoLite2 City + ASN, and IPinfo files, looked up before anonymisation" {
+@test "GeoIP: GeoLite2 City + ASN, DB-IP Lite and IPinfo files, looked up before anonymisation" {
 	command -v perl >/dev/null && perl -MMaxMind::DB::Writer::Tree -e 1 2>/dev/null ||
 		skip "libmaxmind-db-writer-perl is not installed"
 	local db="$BATS_TEST_TMPDIR/db"
@@ -132,6 +132,7 @@ outcome()
 	perl "$SLUICE_SRCDIR/tests/helpers/mkmmdb.pl" geolite "$db/city.mmdb"
 	perl "$SLUICE_SRCDIR/tests/helpers/mkmmdb.pl" asn "$db/asn.mmdb"
 	perl "$SLUICE_SRCDIR/tests/helpers/mkmmdb.pl" ipinfo "$db/ipinfo.mmdb"
+	perl "$SLUICE_SRCDIR/tests/helpers/mkmmdb.pl" dbip "$db/dbip.mmdb"
 	serve '[http]' 'anonymize_ip = true' '[geoip]' "database = $db/city.mmdb, $db/asn.mmdb"
 	assert_eq "$(collect -H 'X-Forwarded-For: 89.160.20.7' --data "$(event se)")" 200
 	assert_eq "$(collect -H 'X-Forwarded-For: 2001:db8:5::1' --data "$(event se6)")" 200
@@ -146,6 +147,11 @@ outcome()
 	assert_eq "$(collect -H 'X-Forwarded-For: 89.160.20.7' --data "$(event ipinfo)")" 200
 	assert_eq "$(spool_values events | jq -c 'select(.event_id == "ipinfo") | .geo')" \
 		'{"country":"SE","region":"Stockholm","city":"Stockholm","lat":59.3294,"lon":18.0687,"asn":1257}'
+	lighttpd_stop
+	serve '[geoip]' "database = $db/dbip.mmdb"
+	assert_eq "$(collect -H 'X-Forwarded-For: 89.160.20.7' --data "$(event dbip)")" 200
+	assert_eq "$(spool_values events | jq -c 'select(.event_id == "dbip") | .geo')" \
+		'{"country":"SE","region":"Stockholm","city":"Stockholm","lat":59.3294,"lon":18.0687}'
 }
 
 @test "GeoIP: mod_maxminddb's variables are used instead of a lookup" {

@@ -2,7 +2,9 @@
 # mkmmdb.pl - write a small MaxMind DB for the tests, in the layout of a
 # real provider, with Debian's libmaxmind-db-writer-perl.
 #
-#   mkmmdb.pl geolite FILE   GeoLite2-City / DB-IP Lite layout (nested)
+#   mkmmdb.pl geolite FILE   GeoLite2-City layout (nested)
+#   mkmmdb.pl dbip FILE      DB-IP Lite City layout (nested; regions by
+#                            name, no ISO code)
 #   mkmmdb.pl asn FILE       GeoLite2-ASN layout
 #   mkmmdb.pl ipinfo FILE    IPinfo layout (flat, strings)
 #
@@ -14,7 +16,7 @@ use warnings;
 use MaxMind::DB::Writer::Tree;
 
 my ($layout, $out) = @ARGV;
-die "usage: mkmmdb.pl geolite|asn|ipinfo FILE\n" unless $out;
+die "usage: mkmmdb.pl geolite|dbip|asn|ipinfo FILE\n" unless $out;
 
 my (%types, $record, $type);
 if ($layout eq 'geolite') {
@@ -25,6 +27,16 @@ if ($layout eq 'geolite') {
 		longitude => 'double');
 	$record = { country => { iso_code => 'SE' },
 		subdivisions => [ { iso_code => 'AB' } ],
+		city => { names => { en => 'Stockholm' } },
+		location => { latitude => 59.3294, longitude => 18.0687 } };
+} elsif ($layout eq 'dbip') {
+	$type = 'DBIP-City-Lite';
+	%types = (country => 'map', iso_code => 'utf8_string',
+		subdivisions => ['array', 'map'], city => 'map', names => 'map',
+		en => 'utf8_string', location => 'map', latitude => 'double',
+		longitude => 'double');
+	$record = { country => { iso_code => 'SE', names => { en => 'Sweden' } },
+		subdivisions => [ { names => { en => 'Stockholm' } } ],
 		city => { names => { en => 'Stockholm' } },
 		location => { latitude => 59.3294, longitude => 18.0687 } };
 } elsif ($layout eq 'asn') {
