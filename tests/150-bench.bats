@@ -39,6 +39,7 @@ load helpers/common
 	grep -q '^POST /collect, 10 events:' "$out/results.txt"
 	# The edge rows: the crawler check and GET /pixel with GeoIP.
 	jq -e '.edge | .bots_ns > 0 and .bots_instructions > 0 and .pixel_geoip_ns > 0 and .pixel_geoip_instructions > 0' "$json"
+	jq -e '[.edge.pixel[] | select(.ns > 0 and .instructions > 0) | .variant] == ["off","bots","geoip","cookie","limits","ignore_from","all"]' "$json"
 	grep -q '^crawler check (http.bots, uap-core):' "$out/results.txt"
 	[ "$(head -c 8 "$out/bench.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]
 }
