@@ -129,27 +129,41 @@ void fuzz_request(const char *const *params, const uint8_t *body, size_t len)
 	sl_core_handle(fuzz_core(), &fuzz_transport, &io);
 }
 
-void fuzz_simple(const char *method, const char *path, const char *query,
-		 const char *content_type, const uint8_t *body, size_t len)
+void fuzz_simple_params(struct fuzz_params *p, const char *method,
+			const char *path, const char *query,
+			const char *content_type)
 {
-	char m[64], pa[512], q[4096], ct[256];
-	const char *params[] = {
-		m, pa, q, ct,
+	const char *fixed[] = {
 		"REMOTE_ADDR=127.0.0.1",
 		"HTTP_USER_AGENT=Mozilla/5.0 (X11; Linux x86_64)",
 		"HTTP_X_FORWARDED_FOR=203.0.113.9",
 		"HTTP_ORIGIN=https://shop.example.com",
 		"HTTP_COOKIE=sluice_token=s3cret",
-		NULL,
 	};
+	size_t i;
 
-	snprintf(m, sizeof(m), "REQUEST_METHOD=%s", method);
-	snprintf(pa, sizeof(pa), "PATH_INFO=%s", path);
-	snprintf(q, sizeof(q), "QUERY_STRING=%s", query ? query : "");
-	snprintf(ct, sizeof(ct), "%s=%s",
+	snprintf(p->m, sizeof(p->m), "REQUEST_METHOD=%s", method);
+	snprintf(p->pa, sizeof(p->pa), "PATH_INFO=%s", path);
+	snprintf(p->q, sizeof(p->q), "QUERY_STRING=%s", query ? query : "");
+	snprintf(p->ct, sizeof(p->ct), "%s=%s",
 		 content_type ? "CONTENT_TYPE" : "X_NONE",
 		 content_type ? content_type : "");
-	fuzz_request(params, body, len);
+	p->list[0] = p->m;
+	p->list[1] = p->pa;
+	p->list[2] = p->q;
+	p->list[3] = p->ct;
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		p->list[4 + i] = fixed[i];
+	p->list[4 + i] = NULL;
+}
+
+void fuzz_simple(const char *method, const char *path, const char *query,
+		 const char *content_type, const uint8_t *body, size_t len)
+{
+	struct fuzz_params p;
+
+	fuzz_simple_params(&p, method, path, query, content_type);
+	fuzz_request(p.list, body, len);
 }
 
 void fuzz_split(const uint8_t *data, size_t size, char **head,
