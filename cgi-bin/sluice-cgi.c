@@ -77,10 +77,18 @@ static void drain_stdin(void)
 	}
 }
 
+/* The whole environment, for the core to index once. */
+static char *const *cgi_env(void *io)
+{
+	(void)io;
+	return environ;
+}
+
 static const struct sl_transport cgi_transport = {
 	.param = cgi_param,
 	.read = cgi_read,
 	.write = cgi_write,
+	.env = cgi_env,
 };
 
 int main(void)

@@ -74,10 +74,19 @@ static int fcgi_write(void *io, const void *buf, size_t len)
 	return 0;
 }
 
+/* Every variable of the request, for the core to index once. */
+static char *const *fcgi_env(void *io)
+{
+	FCGX_Request *rq = io;
+
+	return rq->envp;
+}
+
 static const struct sl_transport fcgi_transport = {
 	.param = fcgi_param,
 	.read = fcgi_read,
 	.write = fcgi_write,
+	.env = fcgi_env,
 };
 
 static void install_signals(void)

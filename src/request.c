@@ -9,9 +9,62 @@
 
 #include "request.h"
 
+static unsigned int name_hash(const char *name, size_t n)
+{
+	unsigned int h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)name[i]) * 16777619u;
+	return h;
+}
+
+/* Whether entry is "NAME=..." for the n bytes of name. */
+static int entry_is(const char *entry, const char *name, size_t n)
+{
+	return !memcmp(entry, name, n) && entry[n] == '=';
+}
+
+/* Index the transport's variables, when it can list them. The first of
+ * two with one name wins, as getenv(3) does. */
+static void index_params(struct sl_request *req)
+{
+	char *const *env = req->tp->env ? req->tp->env(req->io) : NULL;
+	size_t i;
+
+	if (!env)
+		return;
+	for (i = 0; env[i]; i++)
+		if (i >= SL_PARAM_SLOTS * 3 / 4)
+			return;
+	for (i = 0; env[i]; i++) {
+		const char *eq = strchr(env[i], '=');
+		size_t n, k;
+
+		if (!eq)
+			continue;
+		n = (size_t)(eq - env[i]);
+		k = name_hash(env[i], n) & (SL_PARAM_SLOTS - 1);
+		while (req->params[k] && !entry_is(req->params[k], env[i], n))
+			k = (k + 1) & (SL_PARAM_SLOTS - 1);
+		if (!req->params[k])
+			req->params[k] = env[i];
+	}
+	req->indexed = 1;
+}
+
 const char *sl_request_param(const struct sl_request *req, const char *name)
 {
-	return req->tp->param(req->io, name);
+	size_t n, k;
+
+	if (!req->indexed)
+		return req->tp->param(req->io, name);
+	n = strlen(name);
+	for (k = name_hash(name, n) & (SL_PARAM_SLOTS - 1); req->params[k];
+	     k = (k + 1) & (SL_PARAM_SLOTS - 1))
+		if (entry_is(req->params[k], name, n))
+			return req->params[k] + n + 1;
+	return NULL;
 }
 
 const char *sl_request_header(const struct sl_request *req, const char *name)
@@ -52,6 +105,7 @@ int sl_request_init(struct sl_request *req, const struct sl_transport *tp,
 	memset(req, 0, sizeof(*req));
 	req->tp = tp;
 	req->io = io;
+	index_params(req);
 	req->method = sl_request_param(req, "REQUEST_METHOD");
 	if (!req->method || !*req->method)
 		req->method = "GET";

@@ -19,7 +19,16 @@ struct sl_transport {
 	ssize_t (*read)(void *io, void *buf, size_t len);
 	/* Write all len bytes of the response: 0, or -1 on error. */
 	int (*write)(void *io, const void *buf, size_t len);
+	/* Optional: every variable as a "NAME=value" string, NULL at the
+	 * end (a CGI's environ, libfcgi's envp), valid as param's are. With
+	 * it the core indexes the variables once per request instead of
+	 * asking param for each name. NULL: param alone. */
+	char *const *(*env)(void *io);
 };
+
+/* Slots of a request's variable index (a power of two); a request with
+ * more than three quarters as many variables goes without the index. */
+#define SL_PARAM_SLOTS 64
 
 /* What the core knows of the request. Borrowed strings live as long as
  * the transport's request; owned ones are freed by sl_request_release(). */
@@ -37,6 +46,10 @@ struct sl_request {
 	char id[17];			/* request id, 16 hex digits */
 	int64_t received_ms;		/* when the core took it, Unix ms */
 	struct sl_buf body;		/* after sl_request_read_body() */
+	/* The transport's variables by a hash of their names (open
+	 * addressing), when it gave them all (tp->env). */
+	int indexed;
+	const char *params[SL_PARAM_SLOTS];	/* "NAME=value", or NULL */
 };
 
 /*

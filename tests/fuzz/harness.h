@@ -31,7 +31,7 @@ void fuzz_request(const char *const *params, const uint8_t *body, size_t len);
  * that sends the same request many times (the core benchmark). */
 struct fuzz_params {
 	char m[64], pa[512], q[4096], ct[256];
-	const char *list[10];
+	const char *list[27];
 };
 void fuzz_simple_params(struct fuzz_params *p, const char *method,
 			const char *path, const char *query,
