@@ -19,10 +19,12 @@ static unsigned int name_hash(const char *name, size_t n)
 	return h;
 }
 
-/* Whether entry is "NAME=..." for the n bytes of name. */
+/* Whether entry is "NAME=..." for the n bytes of name. strncmp, not
+ * memcmp: an entry may be shorter than name, and must not be read past
+ * its end. */
 static int entry_is(const char *entry, const char *name, size_t n)
 {
-	return !memcmp(entry, name, n) && entry[n] == '=';
+	return !strncmp(entry, name, n) && entry[n] == '=';
 }
 
 /* Index the transport's variables, when it can list them. The first of
