@@ -12,6 +12,7 @@
 
 #include <maxminddb.h>
 
+#include "codec.h"
 #include "geoip.h"
 
 #define MAX_DBS 4
@@ -122,21 +123,36 @@ struct fields {
 	bool has_lat, has_lon;
 };
 
-static void take_text(const MMDB_entry_data_s *d, char *out, size_t size)
+/* A database string (not NUL-terminated) into out, cut to fit. */
+static void copy_string(const MMDB_entry_data_s *d, char *out, size_t size)
 {
-	size_t n;
+	size_t n = d->data_size < size - 1 ? d->data_size : size - 1;
 
-	if (out[0] || d->type != MMDB_DATA_TYPE_UTF8_STRING)
-		return;
-	n = d->data_size < size - 1 ? d->data_size : size - 1;
 	memcpy(out, d->utf8_string, n);
 	out[n] = '\0';
+}
+
+/* Only a coordinate is written: never nan or inf, which are not JSON. */
+static bool is_coordinate(double v)
+{
+	return isfinite(v) && fabs(v) <= 180;
+}
+
+/* An AS number, from IPinfo's "AS15169" or a plain "15169". */
+static unsigned long parse_asn(const char *s)
+{
+	return strtoul(s + (!strncmp(s, "AS", 2) ? 2 : 0), NULL, 10);
+}
+
+static void take_text(const MMDB_entry_data_s *d, char *out, size_t size)
+{
+	if (!out[0] && d->type == MMDB_DATA_TYPE_UTF8_STRING)
+		copy_string(d, out, size);
 }
 
 static void take_number(const MMDB_entry_data_s *d, double *out, bool *has)
 {
 	char tmp[32];
-	size_t n;
 
 	if (*has)
 		return;
@@ -144,22 +160,18 @@ static void take_number(const MMDB_entry_data_s *d, double *out, bool *has)
 	case MMDB_DATA_TYPE_DOUBLE: *out = d->double_value; break;
 	case MMDB_DATA_TYPE_FLOAT: *out = d->float_value; break;
 	case MMDB_DATA_TYPE_UTF8_STRING:
-		n = d->data_size < sizeof(tmp) - 1 ? d->data_size : sizeof(tmp) - 1;
-		memcpy(tmp, d->utf8_string, n);
-		tmp[n] = '\0';
+		copy_string(d, tmp, sizeof(tmp));
 		*out = strtod(tmp, NULL);
 		break;
 	default:
 		return;
 	}
-	/* Only a coordinate is written: never nan or inf, invalid JSON. */
-	*has = isfinite(*out) && fabs(*out) <= 180;
+	*has = is_coordinate(*out);
 }
 
 static void take_asn(const MMDB_entry_data_s *d, unsigned long *out)
 {
 	char tmp[32];
-	size_t n;
 
 	if (*out)
 		return;
@@ -168,23 +180,33 @@ static void take_asn(const MMDB_entry_data_s *d, unsigned long *out)
 	case MMDB_DATA_TYPE_UINT16: *out = d->uint16; break;
 	case MMDB_DATA_TYPE_UINT64: *out = (unsigned long)d->uint64; break;
 	case MMDB_DATA_TYPE_UTF8_STRING:
-		/* IPinfo: "AS15169". */
-		n = d->data_size < sizeof(tmp) - 1 ? d->data_size : sizeof(tmp) - 1;
-		memcpy(tmp, d->utf8_string, n);
-		tmp[n] = '\0';
-		*out = strtoul(tmp + (!strncmp(tmp, "AS", 2) ? 2 : 0), NULL, 10);
+		copy_string(d, tmp, sizeof(tmp));
+		*out = parse_asn(tmp);
 		break;
 	default:
 		break;
 	}
 }
 
-/* ,"geo":{...} from the fields found; nothing when none was. */
-static int put_fields(const struct fields *f, struct sl_buf *out)
+/* Database strings are UTF-8 but not checked by the library, nor the
+ * server's variables: a field that is not (or was cut inside a
+ * character) is left out rather than written into the record. */
+static void keep_if_utf8(char *s)
+{
+	if (!sl_utf8_is_valid(s, strlen(s)))
+		s[0] = '\0';
+}
+
+/* ,"geo":{...} from the fields found (text fields that are not UTF-8
+ * left out); nothing when none was. */
+static int put_fields(struct fields *f, struct sl_buf *out)
 {
 	const char *sep = "";
 	int rc = 0;
 
+	keep_if_utf8(f->country);
+	keep_if_utf8(f->region);
+	keep_if_utf8(f->city);
 	if (!f->country[0] && !f->region[0] && !f->city[0] && !f->has_lat &&
 	    !f->has_lon && !f->asn)
 		return 0;
@@ -213,30 +235,6 @@ static int put_fields(const struct fields *f, struct sl_buf *out)
 	if (!rc)
 		rc = sl_buf_puts(out, "}");
 	return rc;
-}
-
-/* Database strings are UTF-8 but not checked by the library: a field that
- * is not is left out rather than written into the record. */
-static void keep_if_utf8(char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	while (*p) {
-		size_t n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 :
-			   (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
-		size_t i;
-
-		if (!n) {
-			s[0] = '\0';
-			return;
-		}
-		for (i = 1; i < n; i++)
-			if ((p[i] & 0xc0) != 0x80) {
-				s[0] = '\0';
-				return;
-			}
-		p += n;
-	}
 }
 
 int sl_geoip_put(const struct sl_geoip *g, const unsigned char addr[16],
@@ -280,9 +278,6 @@ int sl_geoip_put(const struct sl_geoip *g, const unsigned char addr[16],
 		if (lookup(&r.entry, asn_paths, NPATHS(asn_paths), &d))
 			take_asn(&d, &f.asn);
 	}
-	keep_if_utf8(f.country);
-	keep_if_utf8(f.region);
-	keep_if_utf8(f.city);
 	return put_fields(&f, out);
 }
 
@@ -302,16 +297,13 @@ int sl_geoip_put_from_server(const struct sl_request *req, struct sl_buf *out)
 		snprintf(f.city, sizeof(f.city), "%s", v);
 	if ((v = sl_request_param(req, "GEOIP_CITY_LATITUDE")) && *v) {
 		f.lat = strtod(v, NULL);
-		f.has_lat = isfinite(f.lat) && fabs(f.lat) <= 180;
+		f.has_lat = is_coordinate(f.lat);
 	}
 	if ((v = sl_request_param(req, "GEOIP_CITY_LONGITUDE")) && *v) {
 		f.lon = strtod(v, NULL);
-		f.has_lon = isfinite(f.lon) && fabs(f.lon) <= 180;
+		f.has_lon = is_coordinate(f.lon);
 	}
 	if ((v = sl_request_param(req, "GEOIP_ASN")))
-		f.asn = strtoul(v + (!strncmp(v, "AS", 2) ? 2 : 0), NULL, 10);
-	keep_if_utf8(f.country);
-	keep_if_utf8(f.region);
-	keep_if_utf8(f.city);
+		f.asn = parse_asn(v);
 	return put_fields(&f, out) ? -ENOMEM : 1;
 }
