@@ -15,6 +15,7 @@
 #include <pcre2.h>
 
 #include "bots.h"
+#include "codec.h"
 
 /*
  * Server libraries, not crawlers, though some Spider rules name them
@@ -80,13 +81,41 @@ static size_t alternative_literal(const char *s, const char *e,
 	return p - s >= 2 ? (size_t)(p - s) : 0;
 }
 
+/* The end of the alternative that starts at q inside a group ending at
+ * end: its '|' at depth 0, or end; NULL when the group closes before end
+ * or a character class is not closed. */
+static const char *alternative_end(const char *q, const char *end)
+{
+	unsigned int depth = 0;
+
+	for (; q < end; q++) {
+		if (*q == '\\' && q + 1 < end) {
+			q++;
+		} else if (*q == '[') {
+			while (q < end && *q != ']')
+				q += *q == '\\' ? 2 : 1;
+			if (q >= end)
+				return NULL;
+		} else if (*q == '(') {
+			depth++;
+		} else if (*q == ')') {
+			if (!depth)
+				return NULL;
+			depth--;
+		} else if (*q == '|' && !depth) {
+			return q;
+		}
+	}
+	return depth ? NULL : end;
+}
+
 /* Build r's prefilter from body when it is "(alt|alt|...)" with a
  * literal in each alternative; otherwise leave the rule to always run. */
 static int build_prefilter(struct rule *r, const char *body)
 {
-	const char *p, *end, *alt, *lit, *q;
-	size_t n = strlen(body), count = 0, total = 0, len, i, j;
-	unsigned int depth = 0, b;
+	const char *p, *end, *alt, *e, *lit;
+	size_t n = strlen(body), count, total = 0, len, i, j;
+	unsigned int b;
 	struct literal *lits;
 	char *text;
 
@@ -99,25 +128,10 @@ static int build_prefilter(struct rule *r, const char *body)
 	else if (p[0] == '?')
 		return 0;
 	/* Count the alternatives, and check the group ends at the end. */
-	for (q = p; q < end; q++) {
-		if (*q == '\\' && q + 1 < end) {
-			q++;
-		} else if (*q == '[') {
-			while (q < end && *q != ']')
-				q += *q == '\\' ? 2 : 1;
-		} else if (*q == '(') {
-			depth++;
-		} else if (*q == ')') {
-			if (!depth)
-				return 0;
-			depth--;
-		} else if (*q == '|' && !depth) {
-			count++;
-		}
-	}
-	if (depth || q != end)
-		return 0;
-	count++;
+	for (count = 1, alt = p; (e = alternative_end(alt, end)) != end;
+	     count++, alt = e + 1)
+		if (!e)
+			return 0;
 	lits = calloc(count, sizeof(*lits));
 	text = malloc(n + count);
 	if (!lits || !text) {
@@ -126,23 +140,9 @@ static int build_prefilter(struct rule *r, const char *body)
 		return -ENOMEM;
 	}
 	/* Each alternative's literal, lowercased. */
-	for (alt = q = p, i = 0; q <= end; q++) {
-		if (q < end && *q == '\\') {
-			q++;
-			continue;
-		}
-		if (q < end && *q == '[') {
-			while (q < end && *q != ']')
-				q += *q == '\\' ? 2 : 1;
-			continue;
-		}
-		if (q < end && *q == '(')
-			depth++;
-		else if (q < end && *q == ')')
-			depth--;
-		if (q < end && (*q != '|' || depth))
-			continue;
-		len = alternative_literal(alt, q, &lit);
+	for (i = 0, alt = p; i < count; i++, alt = e + 1) {
+		e = alternative_end(alt, end);
+		len = alternative_literal(alt, e, &lit);
 		if (!len) {
 			free(lits);
 			free(text);
@@ -154,8 +154,6 @@ static int build_prefilter(struct rule *r, const char *body)
 		lits[i].len = len;
 		lits[i].text = text + total;
 		total += len + 1;
-		i++;
-		alt = q + 1;
 	}
 	/* Sort by bucket (counting sort) into r->lits. */
 	r->lits = calloc(count, sizeof(*r->lits));
@@ -443,16 +441,15 @@ bool sl_bots_check(struct sl_bots *b, const char *ua, char *out,
 		   size_t outlen)
 {
 	struct cached *c;
-	uint64_t h = 0xcbf29ce484222325ull;
-	size_t len, i;
+	uint64_t h;
+	size_t len;
 
 	if (!ua || !*ua)
 		return false;
 	len = strlen(ua);
 	if (len >= CACHE_UA)
 		return sl_bots_match(b, ua, out, outlen);
-	for (i = 0; i < len; i++)
-		h = (h ^ (unsigned char)ua[i]) * 0x100000001b3ull;
+	h = sl_fnv1a64(SL_FNV64_BASIS, ua, len);
 	c = &b->cache[h % CACHE_SLOTS];
 	if (c->len != len || c->hash != h || memcmp(c->ua, ua, len)) {
 		c->bot = sl_bots_match(b, ua, c->match, sizeof(c->match));
