@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "codec.h"
 #include "ratelimit.h"
 
 #define MAGIC 0x534c4c31u	/* "SLL1": layout version 1 */
@@ -122,13 +123,8 @@ static void unlock(struct slot *s)
 
 static uint64_t hash_key(char kind, const void *key, size_t len)
 {
-	const unsigned char *p = key;
-	uint64_t h = 0xcbf29ce484222325ull;
-	size_t i;
+	uint64_t h = sl_fnv1a64(sl_fnv1a64(SL_FNV64_BASIS, &kind, 1), key, len);
 
-	h = (h ^ (unsigned char)kind) * 0x100000001b3ull;
-	for (i = 0; i < len; i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
 	return h ? h : 1;
 }
 

@@ -7,16 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
 #include "request.h"
 
-static unsigned int name_hash(const char *name, size_t n)
+/* The slot a name of n bytes starts from. */
+static size_t name_slot(const char *name, size_t n)
 {
-	unsigned int h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ (unsigned char)name[i]) * 16777619u;
-	return h;
+	return sl_fnv1a32(SL_FNV32_BASIS, name, n) & (SL_PARAM_SLOTS - 1);
 }
 
 /* Whether entry is "NAME=..." for the n bytes of name. strncmp, not
@@ -46,7 +43,7 @@ static void index_params(struct sl_request *req)
 		if (!eq)
 			continue;
 		n = (size_t)(eq - env[i]);
-		k = name_hash(env[i], n) & (SL_PARAM_SLOTS - 1);
+		k = name_slot(env[i], n);
 		while (req->params[k] && !entry_is(req->params[k], env[i], n))
 			k = (k + 1) & (SL_PARAM_SLOTS - 1);
 		if (!req->params[k])
@@ -62,7 +59,7 @@ const char *sl_request_param(const struct sl_request *req, const char *name)
 	if (!req->indexed)
 		return req->tp->param(req->io, name);
 	n = strlen(name);
-	for (k = name_hash(name, n) & (SL_PARAM_SLOTS - 1); req->params[k];
+	for (k = name_slot(name, n); req->params[k];
 	     k = (k + 1) & (SL_PARAM_SLOTS - 1))
 		if (entry_is(req->params[k], name, n))
 			return req->params[k] + n + 1;
