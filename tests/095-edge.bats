@@ -14,6 +14,7 @@ setup()
 {
 	sl_common_setup
 	STATE="$BATS_TEST_TMPDIR/lighttpd"
+	# The spool's parent: sluice.cgi makes the spool, not its parents.
 	mkdir -p "$STATE"
 	SPOOL="$STATE/spool"
 }
@@ -26,11 +27,7 @@ teardown()
 # Start lighttpd with the suite's apps and the lines given.
 serve()
 {
-	{
-		printf '[spool]\ndir = %s\n[app test_release]\n[datasource d]\n' "$SPOOL"
-		printf '%s\n' "$@"
-	} >"$STATE/sluice.conf"
-	lighttpd_start "$STATE" 2
+	lighttpd_serve "$STATE" 2 '[app test_release]' '[datasource d]' "$@"
 }
 
 collect()

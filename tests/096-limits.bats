@@ -12,7 +12,6 @@ setup()
 {
 	sl_common_setup
 	STATE="$BATS_TEST_TMPDIR/lighttpd"
-	mkdir -p "$STATE"
 	SPOOL="$STATE/spool"
 }
 
@@ -21,15 +20,13 @@ teardown()
 	lighttpd_stop
 }
 
+# serve PROCS [LINE...]: lighttpd with the suite's two apps.
 serve()
 {
 	local procs="$1"
+
 	shift
-	{
-		printf '[spool]\ndir = %s\n[app test_release]\n[app test_other]\n' "$SPOOL"
-		printf '%s\n' "$@"
-	} >"$STATE/sluice.conf"
-	lighttpd_start "$STATE" "$procs"
+	lighttpd_serve "$STATE" "$procs" '[app test_release]' '[app test_other]' "$@"
 }
 
 # POST /collect as fast as one curl goes (20 requests a run), from address $1, until $2

@@ -9,6 +9,7 @@
 # built from the sources, not from this build tree).
 
 load helpers/common
+load helpers/apache
 load helpers/kafka
 load helpers/suite
 
@@ -206,13 +207,7 @@ CONF
 
 apache_debian_stop()
 {
-	local pid
-
-	[ -f "$STATE/apache2.pid" ] || return 0
-	pid=$(cat "$STATE/apache2.pid")
-	apache2 -f "$STATE/apache2.conf" -k stop 2>/dev/null || kill "$pid" 2>/dev/null || true
-	wait_for "! kill -0 $pid 2>/dev/null" 10 || true
-	rm -f "$STATE/apache2.pid"
+	apache_kill "$STATE/apache2.conf" "$STATE/apache2.pid"
 }
 
 @test "dpkg-buildpackage builds the .deb; lintian finds nothing unexplained" {

@@ -6,10 +6,9 @@
 # the crontab line of the recipe shipping the spool to the mock cluster.
 
 load helpers/common
+load helpers/apache
 load helpers/kafka
 load helpers/suite
-
-APACHE_MODULES=/usr/lib/apache2/modules
 
 setup()
 {
@@ -82,13 +81,7 @@ CONF
 
 host_stop()
 {
-	local dir="$HOME_DIR/host" pid
-
-	[ -f "$dir/httpd.pid" ] || return 0
-	pid=$(cat "$dir/httpd.pid")
-	apache2 -f "$dir/httpd.conf" -k stop 2>/dev/null || kill "$pid" 2>/dev/null || true
-	wait_for "! kill -0 $pid 2>/dev/null" 10 || true
-	rm -f "$dir/httpd.pid"
+	apache_kill "$HOME_DIR/host/httpd.conf" "$HOME_DIR/host/httpd.pid"
 }
 
 @test "shared hosting: .htaccess runs sluice.cgi for the collectors' paths; the request suite passes" {

@@ -9,6 +9,8 @@
 #                           APACHE_URL.
 #   apache_dir              make and print such a directory under /tmp
 #   apache_stop             graceful stop, and wait for it
+#   apache_kill CONF PIDFILE   stop the Apache started with CONF (its pid
+#                           in PIDFILE), and wait for it
 
 APACHE_MODULES=/usr/lib/apache2/modules
 
@@ -101,17 +103,23 @@ CONF
 	APACHE_URL="http://127.0.0.1:$1"
 }
 
-# Stop Apache itself (not the spawn-fcgi pool), and wait for it.
-apache_halt()
+apache_kill()
 {
 	local pid
 
-	# Callers with set -u may stop an Apache they never started.
-	[ -n "${APACHE_DIR:-}" ] && [ -f "$APACHE_DIR/httpd.pid" ] || return 0
-	pid=$(cat "$APACHE_DIR/httpd.pid")
-	apache2 -f "$APACHE_DIR/httpd.conf" -k stop 2>/dev/null || kill "$pid" 2>/dev/null || true
+	[ -f "$2" ] || return 0
+	pid=$(cat "$2")
+	apache2 -f "$1" -k stop 2>/dev/null || kill "$pid" 2>/dev/null || true
 	wait_for "! kill -0 $pid 2>/dev/null" 10 || true
-	rm -f "$APACHE_DIR/httpd.pid"
+	rm -f "$2"
+}
+
+# Stop Apache itself (not the spawn-fcgi pool), and wait for it.
+apache_halt()
+{
+	# Callers with set -u may stop an Apache they never started.
+	[ -n "${APACHE_DIR:-}" ] || return 0
+	apache_kill "$APACHE_DIR/httpd.conf" "$APACHE_DIR/httpd.pid"
 }
 
 apache_stop()

@@ -6,6 +6,9 @@
 #                               spool, sluice.conf) in DIR; MODE fastcgi
 #                               (default), spawn or cgi (see lighttpd.conf);
 #                               sets LIGHTTPD_PID, LIGHTTPD_URL, LIGHTTPD_STATE
+#   lighttpd_serve DIR PROCS [LINE...]  write DIR/sluice.conf (spool in
+#                               DIR/spool, then each LINE) and
+#                               lighttpd_start DIR PROCS
 #   lighttpd_stop               SIGTERM, and wait for it and for its
 #                               sluice.fcgi processes (which flush first)
 #   fcgi_pids                   pids of the sluice.fcgi processes
@@ -39,6 +42,19 @@ lighttpd_start()
 	echo "lighttpd did not start:" >&2
 	cat "$dir/error.log" "$dir/stdout.log" "$dir/sluice.log" >&2 2>/dev/null
 	return 1
+}
+
+lighttpd_serve()
+{
+	local dir="$1" procs="$2"
+
+	shift 2
+	mkdir -p "$dir"
+	{
+		printf '[spool]\ndir = %s/spool\n' "$dir"
+		printf '%s\n' "$@"
+	} >"$dir/sluice.conf"
+	lighttpd_start "$dir" "$procs"
 }
 
 # Start lighttpd on port $1 for lighttpd_start (whose locals it reads).
