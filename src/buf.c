@@ -288,3 +288,11 @@ void sl_buf_release(struct sl_buf *b)
 	b->data = NULL;
 	b->len = b->cap = 0;
 }
+
+void sl_buf_recycle(struct sl_buf *b, size_t keep)
+{
+	if (b->cap > keep)
+		sl_buf_release(b);
+	else
+		sl_buf_reset(b);
+}

@@ -81,4 +81,9 @@ void sl_buf_reset(struct sl_buf *b);
 /* Free the allocation; the buffer is empty afterwards. */
 void sl_buf_release(struct sl_buf *b);
 
+/* Between two uses of a buffer kept for reuse: reset it when its
+ * allocation is at most keep bytes, free it otherwise (one large request
+ * must not hold its memory until the process ends). */
+void sl_buf_recycle(struct sl_buf *b, size_t keep);
+
 #endif /* SL_BUF_H */

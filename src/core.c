@@ -34,7 +34,17 @@ struct sl_core {
 	struct sl_bots *bots;		/* NULL: http.bots = off, or no list */
 	struct sl_geoip *geoip;		/* NULL: no geoip.database */
 	struct sl_limits *limits;	/* NULL: no [limits] */
+	/* One request at a time: what it needs is kept here and reused by
+	 * the next (buffers keep their allocations, up to KEEP_MAX), so a
+	 * request usually allocates nothing of its own. */
+	struct sl_request req;
+	struct sl_response resp;
+	struct sl_batch batch;
+	struct sl_buf client, geo;
 };
+
+/* What a kept buffer may hold on to between requests. */
+#define KEEP_MAX (64 * 1024)
 
 /* Why a request's events are not recorded (its answer is unchanged). */
 enum skip {
@@ -176,6 +186,11 @@ void sl_core_destroy(struct sl_core *core)
 	sl_limits_close(core->limits);
 	sl_routes_release(&core->routes);
 	sl_config_destroy(core->cfg);
+	sl_request_release(&core->req);
+	sl_response_release(&core->resp);
+	sl_batch_release(&core->batch);
+	sl_buf_release(&core->client);
+	sl_buf_release(&core->geo);
 	free(core);
 }
 
@@ -281,9 +296,10 @@ bool sl_ctx_bot(struct sl_ctx *ctx, const char *ua)
 	    !sl_bots_check(priv->core->bots, ua, priv->bot, sizeof(priv->bot)))
 		return false;
 	mark_bot(ctx);
-	/* The shared part of the records now says so too. */
-	if (priv->en.bot && sl_enrichment_prepare(&priv->en))
-		sl_buf_release(&priv->en.client);
+	/* The shared part of the records now says so too (on failure
+	 * each record writes its own). */
+	if (priv->en.bot)
+		(void)sl_enrichment_prepare(&priv->en);
 	return true;
 }
 
@@ -648,39 +664,44 @@ static void no_route(struct sl_core *core, struct sl_request *req,
 void sl_core_handle(struct sl_core *core, const struct sl_transport *tp,
 		    void *io)
 {
-	struct sl_request req;
-	struct sl_response resp = { 0 };
-	struct sl_ctx_private priv = { .core = core };
+	struct sl_request *req = &core->req;
+	struct sl_response *resp = &core->resp;
+	struct sl_ctx_private priv = {
+		.core = core,
+		.batch = core->batch,
+		.en.client = core->client,
+		.geo = core->geo,
+	};
 	struct sl_ctx ctx = { .priv = &priv };
 	const struct sl_route *route = NULL;
 	const char *allow, *origin;
 	int status;
 
-	if (sl_request_init(&req, tp, io)) {
+	if (sl_request_init(req, tp, io)) {
 		sl_log(SL_LOG_ERROR, NULL, NULL, "out of memory reading request");
-		sl_response_set(&resp, 500, NULL, NULL, 0);
+		sl_response_set(resp, 500, NULL, NULL, 0);
 		goto out_send;
 	}
-	if (sl_random_hex(req.id, 8))
-		strcpy(req.id, "0000000000000000");
-	req.received_ms = sl_now_ms();
+	if (sl_random_hex(req->id, 8))
+		strcpy(req->id, "0000000000000000");
+	req->received_ms = sl_now_ms();
 
 	ctx.cfg = core->cfg;
-	ctx.req = &req;
-	ctx.resp = &resp;
-	priv.ip_known = sl_client_ip(core->cfg, &req, priv.ip, priv.raw_ip);
-	priv.en.received_at = req.received_ms;
+	ctx.req = req;
+	ctx.resp = resp;
+	priv.ip_known = sl_client_ip(core->cfg, req, priv.ip, priv.raw_ip);
+	priv.en.received_at = req->received_ms;
 	priv.en.ip = priv.ip[0] ? priv.ip : NULL;
-	priv.en.user_agent = req.user_agent;
-	priv.en.request_id = req.id;
-	if (core->cfg->do_not_track == SL_PRIVACY_DROP && sl_privacy_signal(&req))
+	priv.en.user_agent = req->user_agent;
+	priv.en.request_id = req->id;
+	if (core->cfg->do_not_track == SL_PRIVACY_DROP && sl_privacy_signal(req))
 		priv.skip = SKIP_NOT_TRACKED;
 
-	route = sl_routes_match(&core->routes, req.method, req.path, ctx.caps,
+	route = sl_routes_match(&core->routes, req->method, req->path, ctx.caps,
 				&ctx.ncaps, &status, &allow);
-	origin = sl_request_param(&req, "HTTP_ORIGIN");
+	origin = sl_request_param(req, "HTTP_ORIGIN");
 	if (!route) {
-		no_route(core, &req, &resp, status, allow, origin);
+		no_route(core, req, resp, status, allow, origin);
 		goto out_send;
 	}
 	ctx.route = route->name;
@@ -688,8 +709,7 @@ void sl_core_handle(struct sl_core *core, const struct sl_transport *tp,
 	if (!is_status_page(ctx.adapter))
 		edge(&ctx);
 	/* Shared by every record; without memory each writes its own. */
-	if (sl_enrichment_prepare(&priv.en))
-		sl_buf_release(&priv.en.client);
+	(void)sl_enrichment_prepare(&priv.en);
 	/* Over the per-address limit, a format that may refuse does at
 	 * once, without reading the body. */
 	if (!priv.limited)
@@ -697,20 +717,25 @@ void sl_core_handle(struct sl_core *core, const struct sl_transport *tp,
 	sl_ctx_end(&ctx);
 	if (priv.network_id[0])
 		set_network_cookie(&ctx);
-	if (origin && !sl_cors_answer(core->cfg, origin, &resp))
-		sl_log(SL_LOG_INFO, req.id, ctx.route,
+	if (origin && !sl_cors_answer(core->cfg, origin, resp))
+		sl_log(SL_LOG_INFO, req->id, ctx.route,
 		       "origin '%.100s' is not in http.cors_origins: no CORS headers",
 		       origin);
 
 out_send:
 	sl_metrics_request(route ? route->id : SL_METRICS_ROUTE_NONE,
-			   resp.broken ? 500 : resp.status);
-	if (sl_response_send(&resp, tp, io))
-		sl_log(SL_LOG_INFO, req.id, ctx.route,
+			   resp->broken ? 500 : resp->status);
+	if (sl_response_send(resp, tp, io))
+		sl_log(SL_LOG_INFO, req->id, ctx.route,
 		       "client went away before the response was written");
-	sl_batch_release(&priv.batch);
-	sl_buf_release(&priv.en.client);
-	sl_buf_release(&priv.geo);
-	sl_response_release(&resp);
-	sl_request_release(&req);
+	/* Committed or aborted by sl_ctx_end(), unless no route ran. */
+	sl_batch_abort(&priv.batch);
+	core->batch = priv.batch;
+	core->client = priv.en.client;
+	core->geo = priv.geo;
+	sl_buf_recycle(&core->batch.store, KEEP_MAX);
+	sl_buf_recycle(&core->client, KEEP_MAX);
+	sl_buf_recycle(&core->geo, KEEP_MAX);
+	sl_response_finish(resp);
+	sl_request_finish(req);
 }

@@ -170,16 +170,14 @@ static int put_client_fields(struct sl_buf *b, const struct sl_enrichment *en)
 
 int sl_enrichment_prepare(struct sl_enrichment *en)
 {
-	struct sl_buf b = { 0 };
-	int rc = put_client_fields(&b, en);
+	int rc;
 
-	if (rc) {
-		sl_buf_release(&b);
-		return rc;
-	}
-	sl_buf_release(&en->client);
-	en->client = b;
-	return 0;
+	sl_buf_reset(&en->client);
+	rc = put_client_fields(&en->client, en);
+	/* Empty: each record writes its own. */
+	if (rc)
+		sl_buf_reset(&en->client);
+	return rc;
 }
 
 static int put_client(struct sl_buf *b, const struct sl_enrichment *en)

@@ -71,11 +71,11 @@ struct sl_enrichment {
 
 /*
  * Write en's client part (ip, user_agent, request_id, bot, geo) once, for every
- * record of the request to copy. Optional: without it each record writes
- * its own. Returns 0 or -ENOMEM. The caller releases en->client.
+ * record of the request to copy, into en->client (reset first; left empty
+ * on failure). Optional: without it each record writes its own. Returns 0
+ * or -ENOMEM. The caller releases en->client.
  */
-int sl_enrichment_prepare(struct sl_enrichment *en)
-	__attribute__((warn_unused_result));
+int sl_enrichment_prepare(struct sl_enrichment *en);
 
 /* One Kafka record. Strings are borrowed from the event it was made of;
  * value is owned and freed by sl_record_release(), or borrowed (cap 0)

@@ -98,10 +98,15 @@ static long long parse_length(const char *v)
 int sl_request_init(struct sl_request *req, const struct sl_transport *tp,
 		    void *io)
 {
+	struct sl_buf body = req->body, path_buf = req->path_buf;
 	const char *path, *uri;
 	size_t len;
 
 	memset(req, 0, sizeof(*req));
+	req->body = body;
+	req->path_buf = path_buf;
+	sl_buf_reset(&req->body);
+	sl_buf_reset(&req->path_buf);
 	req->tp = tp;
 	req->io = io;
 	index_params(req);
@@ -129,8 +134,10 @@ int sl_request_init(struct sl_request *req, const struct sl_transport *tp,
 			path = "/";
 		len = strlen(path);
 	}
-	req->path = strndup(path, len);
-	return req->path ? 0 : -ENOMEM;
+	if (sl_buf_append(&req->path_buf, path, len))
+		return -ENOMEM;
+	req->path = req->path_buf.data;
+	return 0;
 }
 
 int sl_request_read_body(struct sl_request *req, size_t max)
@@ -159,10 +166,19 @@ int sl_request_read_body(struct sl_request *req, size_t max)
 	return 0;
 }
 
+/* What a kept buffer may hold on to between requests. */
+#define KEEP_MAX (64 * 1024)
+
+void sl_request_finish(struct sl_request *req)
+{
+	sl_buf_recycle(&req->body, KEEP_MAX);
+	sl_buf_recycle(&req->path_buf, KEEP_MAX);
+}
+
 void sl_request_release(struct sl_request *req)
 {
-	free(req->path);
 	req->path = NULL;
+	sl_buf_release(&req->path_buf);
 	sl_buf_release(&req->body);
 }
 

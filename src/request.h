@@ -31,12 +31,13 @@ struct sl_transport {
 #define SL_PARAM_SLOTS 64
 
 /* What the core knows of the request. Borrowed strings live as long as
- * the transport's request; owned ones are freed by sl_request_release(). */
+ * the transport's request; the buffers (path, body) are kept from one
+ * request to the next and freed by sl_request_release(). */
 struct sl_request {
 	const struct sl_transport *tp;
 	void *io;
 	const char *method;		/* REQUEST_METHOD, "GET" if absent */
-	char *path;			/* route path (owned), see below */
+	const char *path;		/* route path, in path_buf: see below */
 	const char *query;		/* QUERY_STRING, "" if absent */
 	const char *content_type;	/* CONTENT_TYPE or NULL */
 	const char *user_agent;		/* HTTP_USER_AGENT or NULL */
@@ -46,6 +47,7 @@ struct sl_request {
 	char id[17];			/* request id, 16 hex digits */
 	int64_t received_ms;		/* when the core took it, Unix ms */
 	struct sl_buf body;		/* after sl_request_read_body() */
+	struct sl_buf path_buf;
 	/* The transport's variables by a hash of their names (open
 	 * addressing), when it gave them all (tp->env). */
 	int indexed;
@@ -53,7 +55,9 @@ struct sl_request {
 };
 
 /*
- * Fill req from the transport's CGI variables. The route path is
+ * Fill req from the transport's CGI variables. req is zero before its
+ * first request; after one, its buffers are reused (sl_request_finish).
+ * The route path is
  * PATH_INFO when the server set one (a script mounted under a prefix:
  * /cgi-bin/sluice.cgi/collect), otherwise the path part of REQUEST_URI
  * (a script mounted at the root or reached through a rewrite), otherwise
@@ -81,6 +85,10 @@ const char *sl_request_cookie(const struct sl_request *req, const char *name,
  * the body ends before CONTENT_LENGTH bytes; -EIO on a read error.
  */
 int sl_request_read_body(struct sl_request *req, size_t max);
+
+/* Done with the request: its buffers are kept for the next one, unless
+ * the body's grew past 64 KiB (then it is freed). */
+void sl_request_finish(struct sl_request *req);
 
 /* Free what sl_request_init() and sl_request_read_body() allocated. */
 void sl_request_release(struct sl_request *req);

@@ -36,6 +36,7 @@ static const char *status_text(int status)
 	case 413: return "Payload Too Large";
 	case 415: return "Unsupported Media Type";
 	case 422: return "Unprocessable Entity";
+	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
 	default: return "Unknown";
@@ -77,56 +78,94 @@ void sl_response_reason_json(struct sl_response *resp, int status,
 	sl_buf_release(&b);
 }
 
+/* Copy n bytes into room reserved before. */
+static void put(struct sl_buf *b, const void *p, size_t n)
+{
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+}
+
+#define PUT_LITERAL(b, s) put((b), (s), sizeof(s) - 1)
+
 void sl_response_header(struct sl_response *resp, const char *name,
 			const char *value)
 {
-	if (strpbrk(name, "\r\n") || strpbrk(value, "\r\n") ||
-	    sl_buf_cat(&resp->headers, name, ": ", value, "\r\n",
-		       (char *)NULL))
+	struct sl_buf *h = &resp->headers;
+	size_t nl = strcspn(name, "\r\n"), vl = strcspn(value, "\r\n");
+
+	if (name[nl] || value[vl] || sl_buf_reserve(h, nl + vl + 4)) {
 		resp->broken = true;
+		return;
+	}
+	put(h, name, nl);
+	PUT_LITERAL(h, ": ");
+	put(h, value, vl);
+	PUT_LITERAL(h, "\r\n");
+	h->data[h->len] = '\0';
 }
 
-int sl_response_send(const struct sl_response *resp,
-		     const struct sl_transport *tp, void *io)
+int sl_response_send(struct sl_response *resp, const struct sl_transport *tp,
+		     void *io)
 {
 	static const char broken[] =
 		"Status: 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n";
-	struct sl_buf head = { 0 };
-	int status = resp->status ? resp->status : 500;
-	int rc;
+	struct sl_buf *out = &resp->out;
+	int status = resp->status >= 100 && resp->status <= 599 ?
+		     resp->status : 500;
+	const char *reason = status_text(status);
+	size_t rl = strlen(reason);
+	size_t tl = resp->content_type ? strlen(resp->content_type) : 0;
+	char digits[24], *d = digits + sizeof(digits);
+	size_t n = resp->body.len;
 
 	if (resp->broken)
 		return tp->write(io, broken, sizeof(broken) - 1) ? -EIO : 0;
+	do
+		*--d = (char)('0' + n % 10);
+	while ((n /= 10));
+	/* The whole answer in one reservation and one write. */
+	sl_buf_reset(out);
+	if (sl_buf_reserve(out, 64 + rl + tl + resp->headers.len +
+			   resp->body.len))
+		return -EIO;
+	PUT_LITERAL(out, "Status: ");
+	out->data[out->len++] = (char)('0' + status / 100 % 10);
+	out->data[out->len++] = (char)('0' + status / 10 % 10);
+	out->data[out->len++] = (char)('0' + status % 10);
+	PUT_LITERAL(out, " ");
+	put(out, reason, rl);
+	PUT_LITERAL(out, "\r\n");
+	if (resp->content_type) {
+		PUT_LITERAL(out, "Content-Type: ");
+		put(out, resp->content_type, tl);
+		PUT_LITERAL(out, "\r\n");
+	}
+	PUT_LITERAL(out, "Content-Length: ");
+	put(out, d, (size_t)(digits + sizeof(digits) - d));
+	PUT_LITERAL(out, "\r\n");
+	put(out, resp->headers.data, resp->headers.len);
+	PUT_LITERAL(out, "\r\n");
+	put(out, resp->body.data, resp->body.len);
+	out->data[out->len] = '\0';
+	return tp->write(io, out->data, out->len) ? -EIO : 0;
+}
 
-	rc = sl_buf_puts(&head, "Status: ");
-	if (!rc)
-		rc = sl_buf_put_i64(&head, status);
-	if (!rc)
-		rc = sl_buf_cat(&head, " ", status_text(status), "\r\n",
-				(char *)NULL);
-	if (!rc && resp->content_type)
-		rc = sl_buf_cat(&head, "Content-Type: ", resp->content_type,
-				"\r\n", (char *)NULL);
-	if (!rc)
-		rc = sl_buf_puts(&head, "Content-Length: ");
-	if (!rc)
-		rc = sl_buf_put_i64(&head, (int64_t)resp->body.len);
-	if (!rc)
-		rc = sl_buf_puts(&head, "\r\n");
-	if (!rc && resp->headers.len)
-		rc = sl_buf_append(&head, resp->headers.data, resp->headers.len);
-	if (!rc)
-		rc = sl_buf_puts(&head, "\r\n");
-	if (!rc && resp->body.len)
-		rc = sl_buf_append(&head, resp->body.data, resp->body.len);
-	if (!rc && tp->write(io, head.data, head.len))
-		rc = -EIO;
-	sl_buf_release(&head);
-	return rc ? -EIO : 0;
+/* What a kept buffer may hold on to between requests. */
+#define KEEP_MAX (64 * 1024)
+
+void sl_response_finish(struct sl_response *resp)
+{
+	resp->status = 0;
+	resp->content_type = NULL;
+	resp->broken = false;
+	sl_buf_recycle(&resp->headers, KEEP_MAX);
+	sl_buf_recycle(&resp->body, KEEP_MAX);
+	sl_buf_recycle(&resp->out, KEEP_MAX);
 }
 
 void sl_response_release(struct sl_response *resp)
 {
 	sl_buf_release(&resp->headers);
 	sl_buf_release(&resp->body);
+	sl_buf_release(&resp->out);
 }

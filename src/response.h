@@ -21,6 +21,7 @@ struct sl_response {
 	const char *content_type;	/* static string or NULL (no body) */
 	struct sl_buf headers;		/* extra "Name: value\r\n" lines */
 	struct sl_buf body;
+	struct sl_buf out;		/* what sl_response_send() writes */
 	bool broken;			/* a set or header failed: send 500 */
 };
 
@@ -54,10 +55,14 @@ void sl_response_header(struct sl_response *resp, const char *name,
  * body) through the transport; a broken one as 500 with no headers or
  * body. Returns 0 or -EIO.
  */
-int sl_response_send(const struct sl_response *resp,
+int sl_response_send(struct sl_response *resp,
 		     const struct sl_transport *tp, void *io);
 
 /* Free the headers and body. */
+/* Ready for the next request: everything forgotten but the buffers'
+ * allocations (up to 64 KiB each). */
+void sl_response_finish(struct sl_response *resp);
+
 void sl_response_release(struct sl_response *resp);
 
 #endif /* SL_RESPONSE_H */
