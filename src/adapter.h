@@ -78,8 +78,14 @@ struct sl_ctx {
 	void *state;			/* the adapter's own, for answer_error */
 	struct sl_capture caps[SL_MAX_CAPTURES];
 	size_t ncaps;
+	/* SL_CTX_SCRATCH buffers, empty when the request starts: the
+	 * adapter's working space, kept by the core with its allocation
+	 * from one request to the next (nothing to release). */
+	struct sl_buf *scratch;
 	struct sl_ctx_private *priv;
 };
+
+#define SL_CTX_SCRATCH 4
 
 /*
  * Copy capture i (the i-th {segment} of the route's pattern) into out as

@@ -68,7 +68,7 @@ static bool event_plain(struct sl_ctx *ctx)
 {
 	const struct sl_buf *body = &ctx->req->body;
 	struct sl_json j = { 0 };
-	struct sl_buf data = { 0 };
+	struct sl_buf *data = &ctx->scratch[0];
 	size_t i, k;
 	bool flat;
 
@@ -83,11 +83,10 @@ static bool event_plain(struct sl_ctx *ctx)
 	for (i = 1, k = 0; flat && k < j.tok[0].count; k++, i = j.tok[i + 1].next)
 		flat = j.tok[i + 1].type != SL_J_OBJECT &&
 		       j.tok[i + 1].type != SL_J_ARRAY;
-	if (flat && !sl_json_put_compact(&j, &j.tok[0], &data))
-		add(ctx, NULL, data.data, data.len);
+	if (flat && !sl_json_put_compact(&j, &j.tok[0], data))
+		add(ctx, NULL, data->data, data->len);
 	else if (flat)
 		sl_ctx_fail(ctx, "out of memory for the event");
-	sl_buf_release(&data);
 	sl_json_release(&j);
 	return flat;
 }
@@ -124,32 +123,38 @@ static bool seen_before(const struct sl_buf *seen, const char *name,
 
 /*
  * The query as the text of a JSON object of strings, written into out:
- * each name once, the first of a repeated one winning. Returns NULL, or
- * why the query is not an event.
+ * each name once, the first of a repeated one winning. pair and seen are
+ * working space. Returns NULL, or why the query is not an event.
  */
-static const char *query_text(const char *query, struct sl_buf *out)
+static const char *query_text(const char *query, struct sl_buf *out,
+			      struct sl_buf *pair, struct sl_buf *seen)
 {
-	struct sl_buf name = { 0 }, value = { 0 }, seen = { 0 };
 	const char *cursor = query, *why = NULL;
+	size_t nlen = 0;
 	int rc, n = 0;
 
 	if (sl_buf_puts(out, "{"))
 		why = "out of memory";
-	while (!why && (rc = sl_query_next(&cursor, &name, &value)) == 1) {
-		if (!name.len)
+	while (!why && (rc = sl_query_next_pair(&cursor, pair, &nlen)) == 1) {
+		/* "name=value": one check for both (the '=' between them
+		 * ends any sequence left open in the name). */
+		const char *value = pair->data + nlen + 1;
+		size_t vlen = pair->len - nlen - 1;
+
+		if (!nlen)
 			why = "query has a parameter with no name";
-		else if (!sl_utf8_is_valid(name.data, name.len) ||
-			 !sl_utf8_is_valid(value.data, value.len))
+		else if (!sl_utf8_is_valid(pair->data, pair->len))
 			why = "query is not valid UTF-8 text once decoded";
 		else if (++n > BEACON_MAX_FIELDS)
 			why = "more than 500 fields";
-		else if (seen_before(&seen, name.data, name.len))
+		else if (seen_before(seen, pair->data, nlen))
 			continue;
-		else if (sl_buf_append(&seen, name.data, name.len + 1) ||
+		else if (sl_buf_append(seen, pair->data, nlen) ||
+			 sl_buf_append(seen, "", 1) ||
 			 (out->len > 1 && sl_buf_puts(out, ",")) ||
-			 sl_buf_json_str(out, name.data, name.len) ||
+			 sl_buf_json_str(out, pair->data, nlen) ||
 			 sl_buf_puts(out, ":") ||
-			 sl_buf_json_str(out, value.data, value.len))
+			 sl_buf_json_str(out, value, vlen))
 			why = "out of memory";
 	}
 	if (!why && rc == -EINVAL)
@@ -160,15 +165,12 @@ static const char *query_text(const char *query, struct sl_buf *out)
 		why = "no fields";
 	else if (!why && sl_buf_puts(out, "}"))
 		why = "out of memory";
-	sl_buf_release(&name);
-	sl_buf_release(&value);
-	sl_buf_release(&seen);
 	return why;
 }
 
 static void beacon_pixel(struct sl_ctx *ctx)
 {
-	struct sl_buf data = { 0 };
+	struct sl_buf *data = &ctx->scratch[0];
 	const char *why;
 
 	sl_response_set(ctx->resp, 200, "image/gif", sl_pixel_gif,
@@ -177,14 +179,14 @@ static void beacon_pixel(struct sl_ctx *ctx)
 			   "no-store, no-cache, must-revalidate");
 	if (sl_ctx_busy(ctx))
 		return;
-	why = query_text(ctx->req->query, &data);
+	why = query_text(ctx->req->query, data, &ctx->scratch[1],
+			 &ctx->scratch[2]);
 	if (!why)
-		add(ctx, NULL, data.data, data.len);
+		add(ctx, NULL, data->data, data->len);
 	else if (!strcmp(why, "out of memory"))
 		sl_ctx_fail(ctx, "out of memory for the event");
 	else
 		sl_ctx_reject(ctx, 200, NULL, false, "%s", why);
-	sl_buf_release(&data);
 }
 
 /* Both answer 200 whatever happens: no answer_error, so a body the core

@@ -41,6 +41,7 @@ struct sl_core {
 	struct sl_response resp;
 	struct sl_batch batch;
 	struct sl_buf client, geo;
+	struct sl_buf scratch[SL_CTX_SCRATCH];
 };
 
 /* What a kept buffer may hold on to between requests. */
@@ -177,6 +178,8 @@ out_free:
 
 void sl_core_destroy(struct sl_core *core)
 {
+	size_t i;
+
 	if (!core)
 		return;
 	sl_sink_close(core->sink);
@@ -191,6 +194,8 @@ void sl_core_destroy(struct sl_core *core)
 	sl_batch_release(&core->batch);
 	sl_buf_release(&core->client);
 	sl_buf_release(&core->geo);
+	for (i = 0; i < SL_CTX_SCRATCH; i++)
+		sl_buf_release(&core->scratch[i]);
 	free(core);
 }
 
@@ -672,10 +677,11 @@ void sl_core_handle(struct sl_core *core, const struct sl_transport *tp,
 		.en.client = core->client,
 		.geo = core->geo,
 	};
-	struct sl_ctx ctx = { .priv = &priv };
+	struct sl_ctx ctx = { .priv = &priv, .scratch = core->scratch };
 	const struct sl_route *route = NULL;
 	const char *allow, *origin;
 	int status;
+	size_t i;
 
 	if (sl_request_init(req, tp, io)) {
 		sl_log(SL_LOG_ERROR, NULL, NULL, "out of memory reading request");
@@ -736,6 +742,8 @@ out_send:
 	sl_buf_recycle(&core->batch.store, KEEP_MAX);
 	sl_buf_recycle(&core->client, KEEP_MAX);
 	sl_buf_recycle(&core->geo, KEEP_MAX);
+	for (i = 0; i < SL_CTX_SCRATCH; i++)
+		sl_buf_recycle(&core->scratch[i], KEEP_MAX);
 	sl_response_finish(resp);
 	sl_request_finish(req);
 }

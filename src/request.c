@@ -7,21 +7,43 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
 #include "request.h"
 
-/* The slot a name of n bytes starts from. */
-static size_t name_slot(const char *name, size_t n)
+/*
+ * A hash of a variable name of n bytes, from its length and three of its
+ * bytes: the names a server sends differ there (HTTP_ACCEPT and
+ * HTTP_ACCEPT_LANGUAGE by length, REMOTE_ADDR and SERVER_ADDR by the
+ * middle), and it costs a few instructions where hashing every byte cost
+ * some 90 per name. Each slot keeps the hash and length of its name, so
+ * a probe that meets another name costs no string compare; a client
+ * choosing header names that collide lengthens probes, bounded by the
+ * table's size.
+ */
+static uint32_t name_hash(const char *name, size_t n)
 {
-	return sl_fnv1a32(SL_FNV32_BASIS, name, n) & (SL_PARAM_SLOTS - 1);
+	const unsigned char *b = (const unsigned char *)name;
+	uint32_t h;
+
+	if (!n)
+		return 0;
+	h = (uint32_t)n * 0x9e3779b1u ^ b[n - 1] * 0x85ebca6bu ^
+	    b[n / 2] * 0xc2b2ae35u ^ b[n > 5 ? 5 + (n - 5) / 4 : 0] * 0x27d4eb2fu;
+	return h ^ h >> 15;
 }
 
-/* Whether entry is "NAME=..." for the n bytes of name. strncmp, not
- * memcmp: an entry may be shorter than name, and must not be read past
- * its end. */
-static int entry_is(const char *entry, const char *name, size_t n)
+/* The slot of name (n bytes, hash h), or the empty slot where it would
+ * go. An entry whose name has the same length and hash is compared with
+ * memcmp: it is at least n + 1 bytes long ("NAME=..."). */
+static size_t find_slot(const struct sl_request *req, const char *name,
+			size_t n, uint32_t h)
 {
-	return !strncmp(entry, name, n) && entry[n] == '=';
+	size_t k = h & (SL_PARAM_SLOTS - 1);
+
+	while (req->params[k] && (req->param_hash[k] != h ||
+				  req->param_len[k] != n ||
+				  memcmp(req->params[k], name, n)))
+		k = (k + 1) & (SL_PARAM_SLOTS - 1);
+	return k;
 }
 
 /* Index the transport's variables, when it can list them. The first of
@@ -39,31 +61,32 @@ static void index_params(struct sl_request *req)
 	for (i = 0; env[i]; i++) {
 		const char *eq = strchr(env[i], '=');
 		size_t n, k;
+		uint32_t h;
 
-		if (!eq)
+		/* Longer names than any variable the core asks for. */
+		if (!eq || eq - env[i] > UINT16_MAX)
 			continue;
 		n = (size_t)(eq - env[i]);
-		k = name_slot(env[i], n);
-		while (req->params[k] && !entry_is(req->params[k], env[i], n))
-			k = (k + 1) & (SL_PARAM_SLOTS - 1);
-		if (!req->params[k])
+		h = name_hash(env[i], n);
+		k = find_slot(req, env[i], n, h);
+		if (!req->params[k]) {
 			req->params[k] = env[i];
+			req->param_hash[k] = h;
+			req->param_len[k] = (uint16_t)n;
+		}
 	}
 	req->indexed = 1;
 }
 
-const char *sl_request_param(const struct sl_request *req, const char *name)
+const char *sl_request_param_n(const struct sl_request *req,
+				const char *name, size_t n)
 {
-	size_t n, k;
+	size_t k;
 
 	if (!req->indexed)
 		return req->tp->param(req->io, name);
-	n = strlen(name);
-	for (k = name_slot(name, n); req->params[k];
-	     k = (k + 1) & (SL_PARAM_SLOTS - 1))
-		if (entry_is(req->params[k], name, n))
-			return req->params[k] + n + 1;
-	return NULL;
+	k = find_slot(req, name, n, name_hash(name, n));
+	return req->params[k] ? req->params[k] + n + 1 : NULL;
 }
 
 const char *sl_request_header(const struct sl_request *req, const char *name)
@@ -98,13 +121,16 @@ static long long parse_length(const char *v)
 int sl_request_init(struct sl_request *req, const struct sl_transport *tp,
 		    void *io)
 {
-	struct sl_buf body = req->body, path_buf = req->path_buf;
 	const char *path, *uri;
 	size_t len;
 
-	memset(req, 0, sizeof(*req));
-	req->body = body;
-	req->path_buf = path_buf;
+	/* Field by field: the hashes and lengths of the index need no
+	 * clearing (a slot is read only when its entry is set). */
+	memset(req->params, 0, sizeof(req->params));
+	req->indexed = 0;
+	req->id[0] = '\0';
+	req->received_ms = 0;
+	req->path = NULL;
 	sl_buf_reset(&req->body);
 	sl_buf_reset(&req->path_buf);
 	req->tp = tp;
@@ -221,6 +247,32 @@ static int decode_component(const char *s, size_t len, struct sl_buf *out)
 	}
 	out->data[out->len] = '\0';
 	return 0;
+}
+
+int sl_query_next_pair(const char **cursor, struct sl_buf *out,
+		       size_t *name_len)
+{
+	const char *p = *cursor, *eq;
+	size_t len;
+	int rc;
+
+	while (*p == '&')
+		p++;
+	if (!*p) {
+		*cursor = p;
+		return 0;
+	}
+	len = strcspn(p, "&");
+	eq = memchr(p, '=', len);
+	sl_buf_reset(out);
+	rc = decode_component(p, eq ? (size_t)(eq - p) : len, out);
+	*name_len = out->len;
+	if (!rc)
+		rc = sl_buf_append(out, "=", 1);
+	if (!rc && eq)
+		rc = decode_component(eq + 1, len - (size_t)(eq + 1 - p), out);
+	*cursor = p + len;
+	return rc ? rc : 1;
 }
 
 int sl_query_next(const char **cursor, struct sl_buf *name,

@@ -3,6 +3,7 @@
 #define SL_REQUEST_H
 
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "buf.h"
@@ -52,6 +53,8 @@ struct sl_request {
 	 * addressing), when it gave them all (tp->env). */
 	int indexed;
 	const char *params[SL_PARAM_SLOTS];	/* "NAME=value", or NULL */
+	uint32_t param_hash[SL_PARAM_SLOTS];	/* of NAME */
+	uint16_t param_len[SL_PARAM_SLOTS];	/* of NAME */
 };
 
 /*
@@ -66,8 +69,17 @@ struct sl_request {
 int sl_request_init(struct sl_request *req, const struct sl_transport *tp,
 		    void *io);
 
-/* A CGI variable (e.g. "HTTP_COOKIE"), or NULL. */
-const char *sl_request_param(const struct sl_request *req, const char *name);
+/* A CGI variable (e.g. "HTTP_COOKIE") whose name has n bytes, or NULL. */
+const char *sl_request_param_n(const struct sl_request *req,
+			       const char *name, size_t n);
+
+/* The same for a C string (the length of a literal is known when this
+ * is compiled). */
+static inline const char *sl_request_param(const struct sl_request *req,
+					   const char *name)
+{
+	return sl_request_param_n(req, name, strlen(name));
+}
 
 /* The request header name ("X-User-ID": HTTP_X_USER_ID), or NULL. */
 const char *sl_request_header(const struct sl_request *req, const char *name);
@@ -101,6 +113,15 @@ void sl_request_release(struct sl_request *req);
  */
 int sl_query_next(const char **cursor, struct sl_buf *name,
 		  struct sl_buf *value);
+
+/*
+ * The same, decoded into one buffer as "name=value" (reset first; the
+ * '=' is there when the pair has no value too), the name being the
+ * first *name_len bytes: one text to check, where two cost twice the
+ * calls.
+ */
+int sl_query_next_pair(const char **cursor, struct sl_buf *out,
+		       size_t *name_len);
 
 /*
  * Find the first parameter called name in query and decode its value into

@@ -13,8 +13,8 @@
 
 struct fuzz_io {
 	const char *const *params;
-	char length[24];
 	char length_var[40];		/* CONTENT_LENGTH=..., for env */
+	const char *length;		/* its value */
 	const char *env[MAX_PARAMS + 2];
 	const uint8_t *body;
 	size_t len, off;
@@ -128,8 +128,6 @@ static char *const *io_env(void *io)
 		if (n == MAX_PARAMS)
 			return NULL;
 	memcpy(f->env, f->params, n * sizeof(*f->env));
-	snprintf(f->length_var, sizeof(f->length_var), "CONTENT_LENGTH=%s",
-		 f->length);
 	f->env[n] = f->length_var;
 	f->env[n + 1] = NULL;
 	return (char *const *)f->env;
@@ -144,9 +142,21 @@ static const struct sl_transport fuzz_transport = {
 
 void fuzz_request(const char *const *params, const uint8_t *body, size_t len)
 {
+	static const char var[] = "CONTENT_LENGTH=";
 	struct fuzz_io io = { .params = params, .body = body, .len = len };
+	char digits[24], *d = digits + sizeof(digits);
+	size_t n = len;
 
-	snprintf(io.length, sizeof(io.length), "%zu", len);
+	/* Without printf: the benchmark measures the core through this,
+	 * and a transport hands the core its variables ready-made. */
+	do
+		*--d = (char)('0' + n % 10);
+	while ((n /= 10));
+	n = (size_t)(digits + sizeof(digits) - d);
+	memcpy(io.length_var, var, sizeof(var) - 1);
+	memcpy(io.length_var + sizeof(var) - 1, d, n);
+	io.length_var[sizeof(var) - 1 + n] = '\0';
+	io.length = io.length_var + sizeof(var) - 1;
 	sl_core_handle(fuzz_core(), &fuzz_transport, &io);
 }
 
