@@ -135,14 +135,34 @@ size_t sl_json_plain_span(const char *s, size_t len)
 	size_t i = 0;
 
 #ifdef __SSE2__
-	while (len - i >= 16) {
-		int mask = escape_mask16(_mm_loadu_si128(
-			(const __m128i *)(const void *)(s + i)));
+	unsigned int mask;
 
+	while (len - i >= 16) {
+		mask = (unsigned int)escape_mask16(_mm_loadu_si128(
+			(const __m128i *)(const void *)(s + i)));
 		if (mask)
-			return i + (size_t)__builtin_ctz((unsigned int)mask);
+			return i + (size_t)__builtin_ctz(mask);
 		i += 16;
 	}
+	if (i == len)
+		return len;
+	if (len >= 16) {
+		/* The last sixteen bytes, overlapping those seen: the bits
+		 * of the len - i not seen are the high ones. */
+		mask = (unsigned int)escape_mask16(_mm_loadu_si128(
+			(const __m128i *)(const void *)(s + len - 16)));
+		mask >>= 16 - (len - i);
+	} else {
+		/* A short text, padded with a byte that needs no escape. */
+		char pad[16];
+
+		memset(pad, 'a', sizeof(pad));
+		memcpy(pad, s, len);
+		mask = (unsigned int)escape_mask16(_mm_loadu_si128(
+			(const __m128i *)(const void *)pad));
+		mask &= (1u << len) - 1;
+	}
+	return mask ? i + (size_t)__builtin_ctz(mask) : len;
 #endif
 	while (len - i >= 8 && plain8(s + i))
 		i += 8;

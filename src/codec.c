@@ -249,11 +249,34 @@ int sl_sha256_hex(const void *in, size_t len, char hex[65])
 #define LOW7 UINT64_C(0x7f7f7f7f7f7f7f7f)
 #define HIGH1 UINT64_C(0x8080808080808080)
 
+#ifdef __SSE2__
+/* True when the sixteen bytes at p are ASCII and none is NUL. */
+static inline bool ascii16(const void *p)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)p);
+
+	return !_mm_movemask_epi8(x) &&
+	       !_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_setzero_si128()));
+}
+#endif
+
 bool sl_utf8_is_valid(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	const unsigned char *end = p + len;
 
+#ifdef __SSE2__
+	/* Most texts are short and ASCII: one test for all of them, on the
+	 * text padded with 'a' (an ASCII text whatever it holds). */
+	if (len < 16) {
+		char pad[16];
+
+		memset(pad, 'a', sizeof(pad));
+		memcpy(pad, s, len);
+		if (ascii16(pad))
+			return true;
+	}
+#endif
 	while (p < end) {
 		unsigned char c;
 		unsigned int cp, need, i;
@@ -270,6 +293,10 @@ bool sl_utf8_is_valid(const char *s, size_t len)
 			p += 16;
 		}
 		if (p >= end)
+			break;
+		/* Fewer than sixteen left: the last sixteen of the text
+		 * (some already seen) all ASCII means the rest is. */
+		if (end - p < 16 && len >= 16 && ascii16(end - 16))
 			break;
 #endif
 		c = *p;
