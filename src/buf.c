@@ -59,17 +59,50 @@ int sl_buf_printf(struct sl_buf *b, const char *fmt, ...)
 	return 0;
 }
 
+size_t sl_format_i64(int64_t v, char out[24])
+{
+	static const char pairs[] =
+		"00010203040506070809101112131415161718192021222324"
+		"25262728293031323334353637383940414243444546474849"
+		"50515253545556575859606162636465666768697071727374"
+		"75767778798081828384858687888990919293949596979899";
+	static const uint64_t powers[20] = {
+		1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull,
+		10000000ull, 100000000ull, 1000000000ull, 10000000000ull,
+		100000000000ull, 1000000000000ull, 10000000000000ull,
+		100000000000000ull, 1000000000000000ull, 10000000000000000ull,
+		100000000000000000ull, 1000000000000000000ull,
+		10000000000000000000ull,
+	};
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	/* Digits from the bit length (log10(2) is about 1233/4096): the
+	 * estimate is exact or one short. */
+	size_t digits = (size_t)(64 - __builtin_clzll(u | 1)) * 1233 >> 12;
+	size_t n, end;
+
+	digits += u >= powers[digits];
+	end = (size_t)(v < 0) + (digits ? digits : 1);
+	out[end] = '\0';
+	if (v < 0)
+		out[0] = '-';
+	/* Two digits a division from the right: timestamps have thirteen. */
+	for (n = end; u >= 100; u /= 100) {
+		n -= 2;
+		memcpy(out + n, pairs + 2 * (u % 100), 2);
+	}
+	if (u >= 10)
+		memcpy(out + n - 2, pairs + 2 * u, 2);
+	else
+		out[n - 1] = (char)('0' + u);
+	return end;
+}
+
 int sl_buf_put_i64(struct sl_buf *b, int64_t v)
 {
-	char text[24], *p = text + sizeof(text);
-	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
-
-	do
-		*--p = (char)('0' + u % 10);
-	while ((u /= 10));
-	if (v < 0)
-		*--p = '-';
-	return sl_buf_append(b, p, (size_t)(text + sizeof(text) - p));
+	if (b->cap - b->len <= 24 && sl_buf_reserve(b, 24))
+		return -ENOMEM;
+	b->len += sl_format_i64(v, b->data + b->len);
+	return 0;
 }
 
 int sl_buf_cat(struct sl_buf *b, ...)

@@ -48,6 +48,10 @@ int sl_buf_puts(struct sl_buf *b, const char *s)
 int sl_buf_printf(struct sl_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* v in decimal, without printf, into out (NUL-terminated: 24 bytes
+ * hold any int64_t). Returns its length. */
+size_t sl_format_i64(int64_t v, char out[24]);
+
 /* Append v in decimal, without printf. Returns 0 or -ENOMEM. */
 int sl_buf_put_i64(struct sl_buf *b, int64_t v)
 	__attribute__((warn_unused_result));

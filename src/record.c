@@ -187,24 +187,6 @@ static int put_client(struct sl_buf *b, const struct sl_enrichment *en)
 	return put_client_fields(b, en);
 }
 
-/* v in decimal into out (24 bytes: any int64_t), without printf. */
-static void format_i64(int64_t v, char out[24])
-{
-	char tmp[24];
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	size_t n = 0, i = 0;
-
-	do {
-		tmp[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		out[i++] = '-';
-	while (n)
-		out[i++] = tmp[--n];
-	out[i] = '\0';
-}
-
 static void add_header(struct sl_record *rec, const char *name,
 		       const char *value)
 {
@@ -232,7 +214,7 @@ int sl_record_encode(struct sl_record *rec, const struct sl_event *ev,
 	if (ev->raw) {
 		size_t j;
 
-		format_i64(en->received_at, rec->received_at);
+		sl_format_i64(en->received_at, rec->received_at);
 		add_header(rec, "event_id", ev->event_id);
 		add_header(rec, "received_at", rec->received_at);
 		add_header(rec, "ip", en->ip);

@@ -115,14 +115,11 @@ int sl_response_send(struct sl_response *resp, const struct sl_transport *tp,
 	const char *reason = status_text(status);
 	size_t rl = strlen(reason);
 	size_t tl = resp->content_type ? strlen(resp->content_type) : 0;
-	char digits[24], *d = digits + sizeof(digits);
-	size_t n = resp->body.len;
+	char digits[24];
+	size_t dl = sl_format_i64((int64_t)resp->body.len, digits);
 
 	if (resp->broken)
 		return tp->write(io, broken, sizeof(broken) - 1) ? -EIO : 0;
-	do
-		*--d = (char)('0' + n % 10);
-	while ((n /= 10));
 	/* The whole answer in one reservation and one write. */
 	sl_buf_reset(out);
 	if (sl_buf_reserve(out, 64 + rl + tl + resp->headers.len +
@@ -141,7 +138,7 @@ int sl_response_send(struct sl_response *resp, const struct sl_transport *tp,
 		PUT_LITERAL(out, "\r\n");
 	}
 	PUT_LITERAL(out, "Content-Length: ");
-	put(out, d, (size_t)(digits + sizeof(digits) - d));
+	put(out, digits, dl);
 	PUT_LITERAL(out, "\r\n");
 	put(out, resp->headers.data, resp->headers.len);
 	PUT_LITERAL(out, "\r\n");

@@ -4,7 +4,7 @@
 
 load helpers/common
 
-@test "UTF-8 validation and JSON escaping agree with their byte-wise definitions" {
+@test "UTF-8 validation, JSON escaping and integer formatting agree with their plain definitions" {
 	run "$SLUICE_BUILDDIR/tests/helpers/text-check" 100000
 	echo "$output"
 	[ "$status" -eq 0 ]

@@ -1,5 +1,6 @@
 /* text-check.c - the word-at-a-time text routines against byte-by-byte
- * definitions: sl_utf8_is_valid() and sl_buf_json_str().
+ * definitions: sl_utf8_is_valid() and sl_buf_json_str(); and
+ * sl_format_i64() against printf.
  *
  *   text-check [ROUNDS]   exit 0 when every input agreed, else print the
  *                         first disagreement and exit 1
@@ -7,7 +8,9 @@
  * Inputs: every byte value at every offset of a 1..24-byte ASCII run (so
  * each lands in each lane of an 8-byte word and in the byte-wise tail),
  * every 2-, 3- and 4-byte UTF-8 form around those offsets, and ROUNDS
- * (default 200000) random strings drawn from bytes that matter.
+ * (default 200000) random strings drawn from bytes that matter. Then
+ * integers: the extremes, each power of ten and its neighbours, ROUNDS
+ * random ones.
  */
 #include "config.h"
 
@@ -140,6 +143,44 @@ static void check(const unsigned char *s, size_t len)
 	sl_buf_release(&want);
 }
 
+/* sl_format_i64 against printf for v. */
+static void check_i64(int64_t v)
+{
+	char ours[24], theirs[32];
+	size_t n = sl_format_i64(v, ours);
+
+	snprintf(theirs, sizeof(theirs), "%lld", (long long)v);
+	if (strcmp(ours, theirs) || n != strlen(theirs)) {
+		printf("text-check: %s is written %s (length %zu)\n", theirs,
+		       ours, n);
+		exit(1);
+	}
+	checked++;
+}
+
+/* Every power of ten and its neighbours, both signs, the extremes, and
+ * rounds numbers of random lengths. */
+static void check_integers(long rounds)
+{
+	int64_t p = 1, v;
+	long r;
+	int k, d;
+
+	check_i64(INT64_MAX);
+	check_i64(INT64_MIN);
+	for (k = 0; k < 19; k++, p = k < 19 ? p * 10 : p)
+		for (d = -1; d <= 1; d++) {
+			check_i64(p + d);
+			check_i64(-(p + d));
+		}
+	for (r = 0; r < rounds; r++) {
+		v = (int64_t)(((uint64_t)rand() << 42) ^ ((uint64_t)rand() << 21) ^
+			      (uint64_t)rand());
+		v >>= rand() % 63;
+		check_i64(rand() % 2 ? v : -v);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const unsigned char forms[][4] = {
@@ -181,6 +222,7 @@ int main(int argc, char **argv)
 			       pool[(size_t)rand() % (sizeof(pool) - 1)];
 		check(s, len);
 	}
+	check_integers(rounds);
 	printf("text-check: %lu inputs agreed\n", checked);
 	return 0;
 }
