@@ -275,7 +275,32 @@ static char *escape_into(char *o, const char *s, size_t len)
 
 int sl_buf_json_str(struct sl_buf *b, const char *s, size_t len)
 {
-	size_t i = 0, n = sl_json_plain_span(s, len);
+	size_t i = 0, n;
+
+#ifdef __SSE2__
+	if (len < 16) {
+		/* Most strings: padded with a byte that needs no escape,
+		 * tested at once and stored as sixteen bytes (the room for
+		 * them is made), of which len count. */
+		char pad[16];
+		__m128i x;
+
+		memset(pad, 'a', sizeof(pad));
+		memcpy(pad, s, len);
+		x = _mm_loadu_si128((const __m128i *)(const void *)pad);
+		if (!((unsigned int)escape_mask16(x) & ((1u << len) - 1))) {
+			if (b->cap - b->len <= 18 && sl_buf_reserve(b, 18))
+				return -ENOMEM;
+			b->data[b->len++] = '"';
+			_mm_storeu_si128((__m128i *)(void *)(b->data + b->len), x);
+			b->len += len;
+			b->data[b->len++] = '"';
+			b->data[b->len] = '\0';
+			return 0;
+		}
+	}
+#endif
+	n = sl_json_plain_span(s, len);
 
 	if (n == len) {
 		/* Nothing to escape, as most ids and names. */

@@ -29,8 +29,8 @@ bool sl_cors_answer(const struct sl_config *cfg, const char *origin,
 	if (!origin_allowed(cfg, origin))
 		return false;
 	sl_response_header(resp, "Access-Control-Allow-Origin", origin);
-	sl_response_header(resp, "Access-Control-Allow-Credentials", "true");
-	sl_response_header(resp, "Vary", "Origin");
+	sl_response_lines(resp, "Access-Control-Allow-Credentials: true\r\n"
+				"Vary: Origin\r\n");
 	return true;
 }
 

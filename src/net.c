@@ -9,11 +9,46 @@
 #include "buf.h"
 #include "net.h"
 
+/*
+ * The usual case without a copy or inet_pton(3): exactly four decimal
+ * parts of 0..255, no leading zero, nothing else. True when text is such
+ * (addr is then its IPv4-mapped form); false for anything else, which
+ * sl_ip_parse() then decides as before: this accepts nothing inet_pton
+ * would refuse, and reads it as inet_pton does.
+ */
+static bool dotted_quad(const char *text, size_t len, unsigned char addr[16])
+{
+	const char *p = text, *end = text + len;
+	unsigned char q[4];
+	int part;
+
+	for (part = 0; part < 4; part++) {
+		unsigned int v = 0;
+		const char *start = p;
+
+		while (p < end && *p >= '0' && *p <= '9' && p - start < 3)
+			v = v * 10 + (unsigned int)(*p++ - '0');
+		if (p == start || v > 255 || (*start == '0' && p - start > 1))
+			return false;
+		q[part] = (unsigned char)v;
+		if (part < 3 && (p == end || *p++ != '.'))
+			return false;
+	}
+	if (p != end)
+		return false;
+	memset(addr, 0, 10);
+	addr[10] = addr[11] = 0xff;
+	memcpy(addr + 12, q, 4);
+	return true;
+}
+
 int sl_ip_parse(const char *text, size_t len, unsigned char addr[16])
 {
 	char tmp[INET6_ADDRSTRLEN + 8];
 	const char *colon;
 
+	if (dotted_quad(text, len, addr))
+		return 0;
 	while (len && (*text == ' ' || *text == '\t')) {
 		text++;
 		len--;

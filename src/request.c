@@ -219,33 +219,38 @@ static int hexval(char c)
 	return -1;
 }
 
-/* Percent-decode s[0..len) into out. */
+/* Percent-decode s[0..len) into out (appended). */
 static int decode_component(const char *s, size_t len, struct sl_buf *out)
 {
-	size_t i;
+	const char *end = s + len;
+	char *o;
 
 	if (sl_buf_reserve(out, len))
 		return -ENOMEM;
-	for (i = 0; i < len; i++) {
-		char c = s[i];
+	/* Through a local pointer: stores through out->data would make
+	 * the compiler reload it for every byte. */
+	o = out->data + out->len;
+	while (s < end) {
+		char c = *s++;
 
 		if (c == '+') {
 			c = ' ';
 		} else if (c == '%') {
 			int hi, lo;
 
-			if (i + 2 >= len)
+			if (end - s < 2)
 				return -EINVAL;
-			hi = hexval(s[i + 1]);
-			lo = hexval(s[i + 2]);
+			hi = hexval(s[0]);
+			lo = hexval(s[1]);
 			if (hi < 0 || lo < 0)
 				return -EINVAL;
 			c = (char)(hi << 4 | lo);
-			i += 2;
+			s += 2;
 		}
-		out->data[out->len++] = c;
+		*o++ = c;
 	}
-	out->data[out->len] = '\0';
+	*o = '\0';
+	out->len = (size_t)(o - out->data);
 	return 0;
 }
 

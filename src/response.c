@@ -104,6 +104,12 @@ void sl_response_header(struct sl_response *resp, const char *name,
 	h->data[h->len] = '\0';
 }
 
+void sl_response_lines(struct sl_response *resp, const char *lines)
+{
+	if (sl_buf_puts(&resp->headers, lines))
+		resp->broken = true;
+}
+
 int sl_response_send(struct sl_response *resp, const struct sl_transport *tp,
 		     void *io)
 {

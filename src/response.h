@@ -50,6 +50,10 @@ void sl_response_reason_json(struct sl_response *resp, int status,
 void sl_response_header(struct sl_response *resp, const char *name,
 			const char *value);
 
+/* Add header lines of the code's own ("Name: value\r\n"...), taken as
+ * they are. */
+void sl_response_lines(struct sl_response *resp, const char *lines);
+
 /*
  * Write the response as a CGI response (Status line, headers, blank line,
  * body) through the transport; a broken one as 500 with no headers or
@@ -58,11 +62,11 @@ void sl_response_header(struct sl_response *resp, const char *name,
 int sl_response_send(struct sl_response *resp,
 		     const struct sl_transport *tp, void *io);
 
-/* Free the headers and body. */
 /* Ready for the next request: everything forgotten but the buffers'
  * allocations (up to 64 KiB each). */
 void sl_response_finish(struct sl_response *resp);
 
+/* Free the buffers. */
 void sl_response_release(struct sl_response *resp);
 
 #endif /* SL_RESPONSE_H */
