@@ -85,7 +85,7 @@ struct sl_ctx {
 	struct sl_ctx_private *priv;
 };
 
-#define SL_CTX_SCRATCH 4
+#define SL_CTX_SCRATCH 8
 
 /*
  * Copy capture i (the i-th {segment} of the route's pattern) into out as

@@ -47,6 +47,10 @@ struct cs_req {
 	char reason[256];	/* why an event is refused */
 };
 
+/* The request's working buffers (ctx->scratch), each for one use. */
+enum { BUF_APP_ID, BUF_PARAM, BUF_META, BUF_VALUE, BUF_DATA, BUF_STRS };
+_Static_assert(BUF_STRS < SL_CTX_SCRATCH, "ctx->scratch has room");
+
 /* Answer status with the reason as a one-line text body. */
 static void answer_error(struct sl_ctx *ctx, int status, const char *reason)
 {
@@ -416,21 +420,22 @@ static bool plain_event_is_valid(const struct sl_json *j,
 static int meta_text(struct sl_ctx *ctx, const char *app_id,
 		     struct sl_buf *out)
 {
-	struct sl_buf v = { 0 };
+	struct sl_buf *v = &ctx->scratch[BUF_VALUE];
 	size_t i;
 	int rc;
 
+	sl_buf_reset(out);
 	rc = sl_buf_puts(out, "{\"appId\":");
 	if (!rc)
 		rc = sl_buf_json_str(out, app_id, strlen(app_id));
 	for (i = 0; !rc && i < sizeof(meta_params) / sizeof(meta_params[0]); i++) {
-		int found = sl_query_get(ctx->req->query, meta_params[i], &v);
+		int found = sl_query_get(ctx->req->query, meta_params[i], v);
 
-		if (found == 1 && sl_utf8_is_valid(v.data, v.len)) {
+		if (found == 1 && sl_utf8_is_valid(v->data, v->len)) {
 			rc = sl_buf_cat(out, ",\"", meta_params[i], "\":",
 					(char *)NULL);
 			if (!rc)
-				rc = sl_buf_json_str(out, v.data, v.len);
+				rc = sl_buf_json_str(out, v->data, v->len);
 		} else if (found) {
 			sl_log(SL_LOG_WARN, ctx->req->id, ctx->route,
 			       "query parameter %s has a bad %%-escape or is not UTF-8 text: not kept",
@@ -439,7 +444,6 @@ static int meta_text(struct sl_ctx *ctx, const char *app_id,
 	}
 	if (!rc)
 		rc = sl_buf_puts(out, "}");
-	sl_buf_release(&v);
 	return rc;
 }
 
@@ -465,7 +469,8 @@ static int add_plain_events(struct cs_req *cr, const struct sl_json *j,
 			    const char *meta, size_t meta_len)
 {
 	struct sl_ctx *ctx = cr->ctx;
-	struct sl_buf data = { 0 }, strs = { 0 };
+	struct sl_buf *data = &ctx->scratch[BUF_DATA];
+	struct sl_buf *strs = &ctx->scratch[BUF_STRS];
 	const struct sl_jtok *root = &j->tok[0], *ev;
 	size_t i = 1, k, at[5];
 	int rc = 0;
@@ -484,44 +489,42 @@ static int add_plain_events(struct cs_req *cr, const struct sl_json *j,
 		const struct plain_event *f = &fields[k];
 
 		ev = &j->tok[i];
-		sl_buf_reset(&data);
-		sl_buf_reset(&strs);
-		rc = keep_string(j, f->event_type, &strs, &at[0]);
+		sl_buf_reset(data);
+		sl_buf_reset(strs);
+		rc = keep_string(j, f->event_type, strs, &at[0]);
 		if (!rc)
-			rc = keep_string(j, f->event_id, &strs, &at[1]);
+			rc = keep_string(j, f->event_id, strs, &at[1]);
 		if (!rc)
-			rc = keep_string(j, f->device_id, &strs, &at[2]);
+			rc = keep_string(j, f->device_id, strs, &at[2]);
 		if (!rc)
-			rc = keep_string(j, f->unique_id, &strs, &at[3]);
+			rc = keep_string(j, f->unique_id, strs, &at[3]);
 		if (!rc)
-			rc = keep_string(j, f->session_id, &strs, &at[4]);
+			rc = keep_string(j, f->session_id, strs, &at[4]);
 		if (!rc)
-			rc = sl_json_put_compact(j, ev, &data);
+			rc = sl_json_put_compact(j, ev, data);
 		if (rc) {
 			sl_ctx_fail(ctx, "out of memory for an event");
 			break;
 		}
 		/* strs no longer moves: point into it. */
-		e.event_type = strs.data + at[0];
-		e.event_id = strs.data + at[1];
+		e.event_type = strs->data + at[0];
+		e.event_id = strs->data + at[1];
 		if (at[2] != SIZE_MAX)
-			e.ids[SL_ID_DEVICE] = strs.data + at[2];
+			e.ids[SL_ID_DEVICE] = strs->data + at[2];
 		if (at[3] != SIZE_MAX)
-			e.ids[SL_ID_USER] = strs.data + at[3];
+			e.ids[SL_ID_USER] = strs->data + at[3];
 		if (at[4] != SIZE_MAX)
-			e.ids[SL_ID_SESSION] = strs.data + at[4];
+			e.ids[SL_ID_SESSION] = strs->data + at[4];
 		if (cr->app->topic_by_type) {
 			sl_topic_from_pattern(ctx->cfg->kafka_topic_pattern,
 					      e.event_type, topic);
 			e.topic = topic;
 		}
 		sl_json_int(j, f->timestamp, &e.event_ts);
-		e.data_text = data.data;
-		e.data_len = data.len;
+		e.data_text = data->data;
+		e.data_len = data->len;
 		rc = sl_ctx_add_event(ctx, &e);
 	}
-	sl_buf_release(&data);
-	sl_buf_release(&strs);
 	return rc;
 }
 
@@ -532,7 +535,7 @@ static int collect_plain(struct cs_req *cr, const char *app_id)
 	struct sl_ctx *ctx = cr->ctx;
 	struct plain_event *fields = NULL;
 	struct sl_json j = { 0 };
-	struct sl_buf meta = { 0 };
+	struct sl_buf *meta = &ctx->scratch[BUF_META];
 	size_t i, k;
 	int rc;
 
@@ -550,16 +553,15 @@ static int collect_plain(struct cs_req *cr, const char *app_id)
 			rc = 0;
 	}
 	if (rc == 1) {
-		if (meta_text(ctx, app_id, &meta))
+		if (meta_text(ctx, app_id, meta))
 			sl_ctx_fail(ctx, "out of memory for the events' meta");
-		else if (!add_plain_events(cr, &j, fields, meta.data, meta.len))
+		else if (!add_plain_events(cr, &j, fields, meta->data, meta->len))
 			sl_response_set(ctx->resp, 200, NULL, NULL, 0);
 	} else if (rc < 0) {
 		sl_ctx_fail(ctx, "out of memory reading the events");
 		rc = 1;
 	}
 	free(fields);
-	sl_buf_release(&meta);
 	sl_json_release(&j);
 	return rc;
 }
@@ -567,32 +569,34 @@ static int collect_plain(struct cs_req *cr, const char *app_id)
 static void collect(struct sl_ctx *ctx)
 {
 	struct cs_req cr = { .ctx = ctx };
-	struct sl_buf app_id = { 0 }, param = { 0 }, meta = { 0 };
+	struct sl_buf *app_id = &ctx->scratch[BUF_APP_ID];
+	struct sl_buf *param = &ctx->scratch[BUF_PARAM];
+	struct sl_buf *meta = &ctx->scratch[BUF_META];
 	cJSON *root = NULL;
 	const cJSON *item;
 	const char *why;
 	int n, idx = 0;
 
-	if (!check_app(&cr, &app_id) || sl_ctx_busy(ctx) ||
+	if (!check_app(&cr, app_id) || sl_ctx_busy(ctx) ||
 	    !sl_ctx_read_body(ctx, cr.app->id))
 		goto out;
 	cr.text = ctx->req->body.data;
 	cr.text_len = ctx->req->body.len;
-	if (sl_query_get(ctx->req->query, "compression", &param) < 0) {
+	if (sl_query_get(ctx->req->query, "compression", param) < 0) {
 		refuse(&cr, 400, false, "compression has a bad %-escape");
 		goto out;
 	}
-	if (!decompress(&cr, param.data))
+	if (!decompress(&cr, param->data))
 		goto out;
 	if (cr.app->verify_hash) {
-		if (sl_query_get(ctx->req->query, "hashCode", &param) != 1 ||
-		    !hash_matches(&cr, param.data)) {
+		if (sl_query_get(ctx->req->query, "hashCode", param) != 1 ||
+		    !hash_matches(&cr, param->data)) {
 			refuse(&cr, 400, true,
 			       "hashCode is missing or does not match the body");
 			goto out;
 		}
 	}
-	if (collect_plain(&cr, app_id.data))
+	if (collect_plain(&cr, app_id->data))
 		goto out;
 	root = sl_json_parse(cr.text, cr.text_len, &why);
 	if (!root) {
@@ -616,7 +620,7 @@ static void collect(struct sl_ctx *ctx)
 			goto out;
 		}
 	}
-	if (meta_text(ctx, app_id.data, &meta)) {
+	if (meta_text(ctx, app_id->data, meta)) {
 		sl_ctx_fail(ctx, "out of memory for the events' meta");
 		goto out;
 	}
@@ -624,17 +628,14 @@ static void collect(struct sl_ctx *ctx)
 		char topic[SL_TOPIC_MAX + 1];
 		struct sl_event ev;
 
-		to_event(&cr, item, &meta, &ev, topic);
+		to_event(&cr, item, meta, &ev, topic);
 		if (sl_ctx_add_event(ctx, &ev))
 			goto out;	/* the core answers */
 	}
 	sl_response_set(ctx->resp, 200, NULL, NULL, 0);
 out:
-	sl_buf_release(&meta);
 	cJSON_Delete(root);
 	sl_buf_release(&cr.json);
-	sl_buf_release(&app_id);
-	sl_buf_release(&param);
 }
 
 const struct sl_adapter sl_clickstream_adapter = {

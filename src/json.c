@@ -26,12 +26,29 @@ enum { NOT_PLAIN = 0, PLAIN = 1 };
 
 static int value(struct scan *s);
 
+/*
+ * The token array of the last scan released, kept for the next scan
+ * (requests are served one at a time by a thread): a request allocates
+ * none. One of over SPARE_MAX tokens is freed instead.
+ */
+#define SPARE_MAX 65536
+static __thread struct sl_jtok *spare;
+static __thread size_t spare_cap;
+
 /* Make room for at least want tokens. Returns 0 or -ENOMEM. */
 static int grow(struct sl_json *j, size_t want)
 {
 	size_t cap = j->cap ? j->cap : 64;
 	struct sl_jtok *t;
 
+	if (!j->tok && spare) {
+		j->tok = spare;
+		j->cap = spare_cap;
+		spare = NULL;
+		if (j->cap >= want)
+			return 0;
+		cap = j->cap;
+	}
 	while (cap < want)
 		cap *= 2;
 	t = realloc(j->tok, cap * sizeof(*t));
@@ -398,6 +415,11 @@ int sl_json_put_compact(const struct sl_json *j, const struct sl_jtok *tok,
 
 void sl_json_release(struct sl_json *j)
 {
-	free(j->tok);
+	if (j->tok && !spare && j->cap <= SPARE_MAX) {
+		spare = j->tok;
+		spare_cap = j->cap;
+	} else {
+		free(j->tok);
+	}
 	memset(j, 0, sizeof(*j));
 }
