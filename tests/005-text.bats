@@ -4,7 +4,7 @@
 
 load helpers/common
 
-@test "UTF-8 validation, JSON escaping and integer formatting agree with their plain definitions" {
+@test "UTF-8 validation, JSON escaping, integers and base64 agree with their plain definitions" {
 	run "$SLUICE_BUILDDIR/tests/helpers/text-check" 100000
 	echo "$output"
 	[ "$status" -eq 0 ]

@@ -7,12 +7,15 @@
  *        serve N requests of KIND, print
  *        "KIND EVENTS_PER_REQUEST N NS_PER_EVENT"; with "spool", also
  *        encode each record's spool line (the spool sink, CGI's path)
+ *   core-bench body KIND
+ *        print KIND's request body (to try it on a server)
  *   core-bench bots N
  *        N checks of the benchmark's user agents against the crawler
  *        list (http.bots), cycling through them: "bots 1 N NS_PER_CHECK"
  *
  * CORE_BENCH_CONFIG: more configuration lines (e.g. a [geoip] database).
- * KIND: pixel, event, collect1, collect10, raccoon10, track3. N = 0 only
+ * KIND: pixel, event, collect1, collect10, raccoon10, track3,
+ * raccoonjson10, segment10, snowplow10. N = 0 only
  * sets up, so that a callgrind run of N minus one of 0 is the cost of N
  * requests.
  */
@@ -26,6 +29,7 @@
 #include "../fuzz/harness.h"
 #include "bots.h"
 #include "buf.h"
+#include "codec.h"
 #include "core.h"
 #include "proto.h"
 
@@ -68,6 +72,33 @@ static void make_body(struct kind *k)
 			sl_pb_put_bytes(&msg, 2, "view_item", 9);
 			sl_pb_put_bytes(&k->body, 3, msg.data, msg.len);
 		}
+	} else if (!strcmp(k->name, "raccoonjson10")) {
+		/* The same events as raccoon10, as Raccoon's JSON
+		 * SendEventRequest carries them: eventBytes in base64. */
+		rc |= sl_buf_puts(&k->body, "{\"req_guid\":\"bench-guid\",\"sent_time\":{\"seconds\":1700000000,\"nanos\":0},\"events\":[");
+		for (i = 0; i < k->events; i++) {
+			sl_buf_reset(&ev);
+			click_event(&ev, i);
+			sl_buf_reset(&msg);
+			rc |= sl_base64_encode(ev.data, ev.len, &msg);
+			sl_buf_printf(&k->body, "%s{\"eventBytes\":\"%s\",\"type\":\"view_item\"}",
+				      i ? "," : "", msg.data);
+		}
+		rc |= sl_buf_puts(&k->body, "]}");
+	} else if (!strcmp(k->name, "segment10")) {
+		/* analytics.js's batch: ten track calls of ~500 bytes. */
+		rc |= sl_buf_puts(&k->body, "{\"writeKey\":\"wk\",\"sentAt\":\"2024-05-01T12:00:00.000Z\",\"batch\":[");
+		for (i = 0; i < k->events; i++)
+			sl_buf_printf(&k->body, "%s{\"type\":\"track\",\"event\":\"Product Viewed\",\"messageId\":\"ajs-next-%08d\",\"anonymousId\":\"anon-1\",\"timestamp\":\"2024-05-01T12:00:00.000Z\",\"context\":{\"page\":{\"url\":\"https://shop.example.com/items/1234567890\"},\"locale\":\"en-GB\"},\"properties\":{\"item\":\"%0200d\",\"price\":12.5}}",
+				      i ? "," : "", i, 0);
+		rc |= sl_buf_puts(&k->body, "]}");
+	} else if (!strcmp(k->name, "snowplow10")) {
+		/* The JavaScript tracker's POST: ten page pings of ~500 bytes. */
+		rc |= sl_buf_puts(&k->body, "{\"schema\":\"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4\",\"data\":[");
+		for (i = 0; i < k->events; i++)
+			sl_buf_printf(&k->body, "%s{\"e\":\"pv\",\"p\":\"web\",\"tv\":\"js-3.23.0\",\"aid\":\"shop\",\"eid\":\"0b6e9e6c-7a52-4f1e-9f3b-%012d\",\"dtm\":\"1700000000000\",\"stm\":\"1700000000100\",\"duid\":\"d-1\",\"sid\":\"s-1\",\"url\":\"https://shop.example.com/items/1234567890\",\"page\":\"Item\",\"lang\":\"en-GB\",\"res\":\"1920x1080\",\"pad\":\"%0180d\"}",
+				      i ? "," : "", i, 0);
+		rc |= sl_buf_puts(&k->body, "]}");
 	} else if (!strcmp(k->name, "track3")) {
 		rc |= sl_buf_puts(&k->body, "{\"source\":{\"id\":\"source-id\"},\"session\":{\"id\":\"sess-1\"},\"profile\":{\"id\":\"prof-1\"},\"context\":{\"page\":{\"url\":\"https://shop.example.com/items/1\"}},\"events\":[");
 		for (i = 0; i < k->events; i++)
@@ -95,6 +126,12 @@ static struct kind kinds[] = {
 	{ "raccoon10", "POST", "/api/v1/events", NULL, "application/protobuf",
 	  10, { 0 } },
 	{ "track3", "POST", "/track", NULL, "application/json", 3, { 0 } },
+	{ "raccoonjson10", "POST", "/api/v1/events", NULL, "application/json",
+	  10, { 0 } },
+	{ "segment10", "POST", "/v1/batch", NULL, "application/json", 10,
+	  { 0 } },
+	{ "snowplow10", "POST", "/com.snowplowanalytics.snowplow/tp2", NULL,
+	  "application/json; charset=UTF-8", 10, { 0 } },
 };
 
 /* The user agents of the benchmark's clients: browsers, a crawler, an
@@ -149,6 +186,17 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && !strcmp(argv[1], "bots"))
 		return bench_bots(atol(argv[2]));
+	if (argc == 3 && !strcmp(argv[1], "body")) {
+		for (j = 0; j < sizeof(kinds) / sizeof(kinds[0]); j++)
+			if (!strcmp(argv[2], kinds[j].name)) {
+				make_body(&kinds[j]);
+				fwrite(kinds[j].body.data, 1, kinds[j].body.len,
+				       stdout);
+				sl_buf_release(&kinds[j].body);
+				return 0;
+			}
+		return 2;
+	}
 	if (getenv("CORE_BENCH_CONFIG"))
 		fuzz_config_extra = getenv("CORE_BENCH_CONFIG");
 	for (j = 0; (argc == 3 || argc == 4) &&
@@ -156,7 +204,8 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], kinds[j].name))
 			k = &kinds[j];
 	if (!k || (argc == 4 && strcmp(argv[3], "spool"))) {
-		fprintf(stderr, "usage: core-bench pixel|event|collect1|collect10|raccoon10|track3 N [spool]\n"
+		fprintf(stderr, "usage: core-bench pixel|event|collect1|collect10|raccoon10|track3|raccoonjson10|segment10|snowplow10 N [spool]\n"
+				"       core-bench body KIND\n"
 				"       core-bench bots N\n");
 		return 2;
 	}

@@ -1,6 +1,7 @@
 /* text-check.c - the word-at-a-time text routines against byte-by-byte
  * definitions: sl_utf8_is_valid() and sl_buf_json_str(); and
- * sl_format_i64() against printf.
+ * sl_format_i64() against printf, sl_base64_decode() against a decoder of
+ * one digit at a time.
  *
  *   text-check [ROUNDS]   exit 0 when every input agreed, else print the
  *                         first disagreement and exit 1
@@ -10,7 +11,8 @@
  * every 2-, 3- and 4-byte UTF-8 form around those offsets, and ROUNDS
  * (default 200000) random strings drawn from bytes that matter. Then
  * integers: the extremes, each power of ten and its neighbours, ROUNDS
- * random ones.
+ * random ones; ROUNDS random base64 texts (digits, padding, a few bytes
+ * that are neither) and the encodings of ROUNDS random byte strings.
  */
 #include "config.h"
 
@@ -143,6 +145,89 @@ static void check(const unsigned char *s, size_t len)
 	sl_buf_release(&want);
 }
 
+/* Base64 decoded a digit at a time, as RFC 4648 reads it: the
+ * definition sl_base64_decode() must agree with. */
+static int ref_base64(const char *in, size_t len, unsigned char *out,
+		      size_t *outlen)
+{
+	static const char digits[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned int acc = 0, bits = 0;
+	size_t i, pad = 0;
+
+	*outlen = 0;
+	while (pad < 2 && len > 0 && in[len - 1] == '=') {
+		len--;
+		pad++;
+	}
+	if ((len + pad) % 4 == 1 || (pad && (len + pad) % 4))
+		return -1;
+	for (i = 0; i < len; i++) {
+		const char *d = in[i] ? strchr(digits, in[i]) : NULL;
+
+		if (!d)
+			return -1;
+		acc = acc << 6 | (unsigned int)(d - digits);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[(*outlen)++] = (unsigned char)(acc >> bits);
+		}
+	}
+	return 0;
+}
+
+/* sl_base64_decode against the definition, on s. */
+static void check_base64(const char *s, size_t len)
+{
+	struct sl_buf b = { 0 };
+	unsigned char want[64];
+	size_t n;
+	int r = ref_base64(s, len, want, &n), got = sl_base64_decode(s, len, &b);
+
+	if ((r == 0) != (got == 0) ||
+	    (!r && (b.len != n || (n && memcmp(b.data, want, n))))) {
+		printf("text-check: base64 of %zu bytes '%.*s': %s, %s\n", len,
+		       (int)len, s, r ? "invalid" : "valid",
+		       got ? "refused" : "decoded differently");
+		exit(1);
+	}
+	sl_buf_release(&b);
+	checked++;
+}
+
+/* Random texts of digits, padding and a few bytes that are neither, and
+ * the encodings of random bytes. */
+static void check_base64_texts(long rounds)
+{
+	static const char pool[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+		"==== -_\n\x80";
+	char s[64];
+	unsigned char raw[40];
+	long r;
+	size_t len, i;
+
+	for (r = 0; r < rounds; r++) {
+		struct sl_buf enc = { 0 };
+
+		len = (size_t)rand() % sizeof(s);
+		for (i = 0; i < len; i++)
+			s[i] = rand() % 16 ? pool[(size_t)rand() % 64] :
+			       pool[64 + (size_t)rand() % (sizeof(pool) - 65)];
+		check_base64(s, len);
+		len = (size_t)rand() % sizeof(raw);
+		for (i = 0; i < len; i++)
+			raw[i] = (unsigned char)rand();
+		if (sl_base64_encode(raw, len, &enc)) {
+			printf("text-check: out of memory\n");
+			exit(1);
+		}
+		check_base64(enc.data ? enc.data : "", enc.len);
+		sl_buf_release(&enc);
+	}
+}
+
 /* sl_format_i64 against printf for v. */
 static void check_i64(int64_t v)
 {
@@ -223,6 +308,7 @@ int main(int argc, char **argv)
 		check(s, len);
 	}
 	check_integers(rounds);
+	check_base64_texts(rounds);
 	printf("text-check: %lu inputs agreed\n", checked);
 	return 0;
 }
