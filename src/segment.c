@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -20,6 +21,7 @@
 
 #include "adapter.h"
 #include "codec.h"
+#include "json.h"
 #include "log.h"
 #include "validate.h"
 
@@ -80,11 +82,10 @@ static const char *call_type(const char *name, bool single_only, bool *known)
  * libraries), else the body's writeKey (analytics.js). Copied into key
  * (size bytes); false when there is none.
  */
-static bool write_key(struct sl_ctx *ctx, const cJSON *root, char *key,
+static bool write_key(struct sl_ctx *ctx, const char *body_key, char *key,
 		      size_t size)
 {
 	const char *auth = sl_request_param(ctx->req, "HTTP_AUTHORIZATION");
-	const cJSON *wk = cJSON_GetObjectItemCaseSensitive(root, "writeKey");
 	struct sl_buf raw = { 0 };
 	size_t n;
 	bool found = false;
@@ -99,9 +100,8 @@ static bool write_key(struct sl_ctx *ctx, const cJSON *root, char *key,
 		}
 	}
 	sl_buf_release(&raw);
-	if (!found && cJSON_IsString(wk) && wk->valuestring[0] &&
-	    strlen(wk->valuestring) < size) {
-		strcpy(key, wk->valuestring);
+	if (!found && body_key && body_key[0] && strlen(body_key) < size) {
+		strcpy(key, body_key);
 		found = true;
 	}
 	return found;
@@ -212,11 +212,232 @@ static bool item_too_big(const cJSON *item)
 	return big;
 }
 
+/*
+ * The fast road (json.h): a body the scanner calls plain, whose calls are
+ * all good, is recorded from its text without a tree. Anything else (an
+ * error to answer, a string with escapes where a value is read, a body
+ * over 32 KB, whose calls' sizes only the tree measures) takes the tree
+ * road, which answers as always.
+ */
+
+/* The working buffers (ctx->scratch) of the fast road. */
+enum { BUF_META, BUF_DATA, BUF_STRS };
+
+/* An optional string member as the tree road reads it (opt_string):
+ * 0 absent or null, 1 a string (*out), -EINVAL anything else; -EAGAIN for
+ * a string with escapes, which only the tree decodes. */
+static int plain_opt(const struct sl_json *j, const struct sl_jtok *item,
+		     const char *name, const struct sl_jtok **out)
+{
+	const struct sl_jtok *v = sl_json_member(j, item, name);
+
+	*out = NULL;
+	if (!v || v->type == SL_J_NULL)
+		return 0;
+	if (v->type == SL_J_STRING && v->escaped)
+		return -EAGAIN;
+	if (!sl_json_is_plain_string(v, SL_MAX_ID_LEN))
+		return -EINVAL;
+	*out = v;
+	return 1;
+}
+
+/* The text of string tok as a C string in out (size bytes), or false
+ * when it does not fit. */
+static bool tok_text(const struct sl_json *j, const struct sl_jtok *tok,
+		     char *out, size_t size)
+{
+	if (tok->len >= size)
+		return false;
+	memcpy(out, j->text + tok->start, tok->len);
+	out[tok->len] = '\0';
+	return true;
+}
+
+/* The fields of one good call. */
+struct plain_call {
+	const char *type;		/* static */
+	const struct sl_jtok *event, *message_id, *timestamp, *user, *anon;
+};
+
+/* Whether item is a call the tree road would take as it is, its fields
+ * in *c. */
+static bool plain_call(const struct sl_json *j, const struct sl_jtok *item,
+		       const char *path_type, struct plain_call *c)
+{
+	const struct sl_jtok *t;
+	char name[16];
+	bool known;
+
+	if (item->type != SL_J_OBJECT)
+		return false;
+	c->type = path_type;
+	if (!c->type) {
+		t = sl_json_member(j, item, "type");
+		if (!t || t->type != SL_J_STRING || t->escaped ||
+		    !tok_text(j, t, name, sizeof(name)) ||
+		    !(c->type = call_type(name, true, &known)))
+			return false;
+	}
+	if (plain_opt(j, item, "userId", &c->user) < 0 ||
+	    plain_opt(j, item, "anonymousId", &c->anon) < 0 ||
+	    (!c->user && !c->anon))
+		return false;
+	c->event = NULL;
+	if (!strcmp(c->type, "track") &&
+	    plain_opt(j, item, "event", &c->event) != 1)
+		return false;
+	/* A bad messageId or timestamp is not an error, but an escaped
+	 * one is the tree's to read. */
+	return plain_opt(j, item, "messageId", &c->message_id) != -EAGAIN &&
+	       plain_opt(j, item, "timestamp", &c->timestamp) != -EAGAIN;
+}
+
+/* Append tok's text and a NUL to strs; its offset in *at (SIZE_MAX for
+ * none). */
+static int keep(const struct sl_json *j, const struct sl_jtok *tok,
+		struct sl_buf *strs, size_t *at)
+{
+	*at = SIZE_MAX;
+	if (!tok)
+		return 0;
+	*at = strs->len;
+	return sl_buf_append(strs, j->text + tok->start, tok->len) ||
+	       sl_buf_append(strs, "", 1) ? -ENOMEM : 0;
+}
+
+/* {"context":...,"sentAt":...} of the batch, into meta (left empty when
+ * it has neither). */
+static int plain_meta(const struct sl_json *j, const struct sl_jtok *ctxt,
+		      const struct sl_jtok *sent, struct sl_buf *meta)
+{
+	int rc = 0;
+
+	if (!ctxt && !sent)
+		return 0;
+	rc = sl_buf_puts(meta, "{");
+	if (!rc && ctxt)
+		rc = sl_buf_puts(meta, "\"context\":") ||
+		     sl_json_put_compact(j, ctxt, meta) ? -ENOMEM : 0;
+	if (!rc && sent)
+		rc = sl_buf_puts(meta, ctxt ? ",\"sentAt\":" : "\"sentAt\":") ||
+		     sl_json_put_compact(j, sent, meta) ? -ENOMEM : 0;
+	return rc ? rc : sl_buf_puts(meta, "}");
+}
+
+/* Record the good calls; false after a failure the core answers. */
+static bool add_plain_calls(struct sl_ctx *ctx, const struct sl_section *src,
+			    const struct sl_json *j,
+			    const struct plain_call *pc, size_t n,
+			    const struct sl_jtok *first)
+{
+	struct sl_buf *meta = &ctx->scratch[BUF_META];
+	struct sl_buf *data = &ctx->scratch[BUF_DATA];
+	struct sl_buf *strs = &ctx->scratch[BUF_STRS];
+	const struct sl_jtok *item = first;
+	size_t k, at[4];
+
+	for (k = 0; k < n; k++, item = &j->tok[item->next]) {
+		const struct plain_call *c = &pc[k];
+		char ts[SL_MAX_ID_LEN + 1];
+		struct sl_event ev = {
+			.protocol = "segment",
+			.source = src->id,
+			.topic = src->topic,
+			.event_type = c->type,
+			.meta_text = meta->len ? meta->data : NULL,
+			.meta_len = meta->len,
+		};
+
+		sl_buf_reset(data);
+		sl_buf_reset(strs);
+		if (keep(j, c->event, strs, &at[0]) ||
+		    keep(j, c->message_id, strs, &at[1]) ||
+		    keep(j, c->user, strs, &at[2]) ||
+		    keep(j, c->anon, strs, &at[3]) ||
+		    sl_json_put_compact(j, item, data)) {
+			sl_ctx_fail(ctx, "out of memory for a call");
+			return false;
+		}
+		if (at[0] != SIZE_MAX)
+			ev.event_type = strs->data + at[0];
+		if (at[1] != SIZE_MAX)
+			ev.event_id = strs->data + at[1];
+		if (at[2] != SIZE_MAX)
+			ev.ids[SL_ID_USER] = strs->data + at[2];
+		if (at[3] != SIZE_MAX)
+			ev.ids[SL_ID_DEVICE] = strs->data + at[3];
+		if (c->timestamp && tok_text(j, c->timestamp, ts, sizeof(ts)))
+			ev.has_event_ts = iso8601_ms(ts, &ev.event_ts);
+		ev.data_text = data->data;
+		ev.data_len = data->len;
+		if (sl_ctx_add_event(ctx, &ev))
+			return false;
+	}
+	return true;
+}
+
+/* 1 when the request was answered, 0 for the tree road. */
+static int call_plain(struct sl_ctx *ctx, const char *path_type, bool batch)
+{
+	const struct sl_buf *body = &ctx->req->body;
+	struct sl_json j = { 0 };
+	struct plain_call *cs = NULL;
+	const struct sl_jtok *root, *items = NULL, *wk, *item;
+	const struct sl_section *src;
+	char key[SL_MAX_SECTION_ID + 1], body_key[SL_MAX_SECTION_ID + 1];
+	size_t n, k;
+	int rc = 0;
+
+	if (!body->len || body->len > SEG_MAX_EVENT ||
+	    !sl_utf8_is_valid(body->data, body->len) ||
+	    sl_json_scan(&j, body->data, body->len) != 1 ||
+	    j.tok[0].type != SL_J_OBJECT)
+		goto out;
+	root = &j.tok[0];
+	wk = sl_json_member(&j, root, "writeKey");
+	if (wk && (wk->type != SL_J_STRING || wk->escaped ||
+		   !tok_text(&j, wk, body_key, sizeof(body_key))))
+		goto out;
+	if (!write_key(ctx, wk ? body_key : NULL, key, sizeof(key)) ||
+	    !(src = sl_config_section(ctx->cfg, SL_SECTION_WRITEKEY, key,
+				      strlen(key))))
+		goto out;
+	if (batch) {
+		items = sl_json_member(&j, root, "batch");
+		if (!items || items->type != SL_J_ARRAY || !items->count)
+			goto out;
+		n = items->count;
+		item = items + 1;
+	} else {
+		n = 1;
+		item = root;
+	}
+	if (n > SEG_MAX_EVENTS || n > ctx->cfg->max_events ||
+	    !(cs = malloc(n * sizeof(*cs))))
+		goto out;
+	for (k = 0; k < n; k++, item = &j.tok[item->next])
+		if (!plain_call(&j, item, path_type, &cs[k]))
+			goto out;
+	rc = 1;
+	if (plain_meta(&j, batch ? sl_json_member(&j, root, "context") : NULL,
+		       sl_json_member(&j, root, "sentAt"),
+		       &ctx->scratch[BUF_META]))
+		sl_ctx_fail(ctx, "out of memory for the calls' meta");
+	else if (add_plain_calls(ctx, src, &j, cs, n,
+				 batch ? items + 1 : root))
+		answer_ok(ctx);
+out:
+	free(cs);
+	sl_json_release(&j);
+	return rc;
+}
+
 static void call(struct sl_ctx *ctx)
 {
 	char name[16], key[SL_MAX_SECTION_ID + 1], why[200];
 	const struct sl_section *src;
-	const cJSON *items, *item, *ctxt, *sent;
+	const cJSON *items, *item, *ctxt, *sent, *wk;
 	cJSON *root = NULL, *single = NULL, *meta = NULL;
 	const char *path_type, *reason;
 	bool known, batch;
@@ -237,6 +458,8 @@ static void call(struct sl_ctx *ctx)
 			      ctx->req->body.len);
 		return;
 	}
+	if (call_plain(ctx, path_type, batch))
+		return;
 	root = sl_json_parse(ctx->req->body.data ? ctx->req->body.data : "",
 			     ctx->req->body.len, &reason);
 	if (!root || !cJSON_IsObject(root)) {
@@ -244,7 +467,9 @@ static void call(struct sl_ctx *ctx)
 			      root ? "body is not a JSON object" : reason);
 		goto out;
 	}
-	if (!write_key(ctx, root, key, sizeof(key))) {
+	wk = cJSON_GetObjectItemCaseSensitive(root, "writeKey");
+	if (!write_key(ctx, cJSON_IsString(wk) ? wk->valuestring : NULL, key,
+		       sizeof(key))) {
 		sl_ctx_refuse(ctx, 401, NULL, false,
 			      "no write key: send Authorization: Basic base64(KEY:) or writeKey");
 		goto out;

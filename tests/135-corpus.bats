@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
 # The records of a corpus of requests, compared with what they were when
 # the corpus was recorded: every format's fuzz seeds, the request seeds,
-# and JSON edge cases for the clickstream decoder (tests/corpus/*.req).
+# and edge cases for the decoders that have a fast road (clickstream,
+# beacon, Segment, Raccoon's JSON: each recorded with the tree road
+# alone) (tests/corpus/*.req).
 # Records are compared parsed, with sorted keys, without the receive
 # time, request id or generated UUIDs: a change to how Sluice decodes or
 # encodes may change bytes, never meaning.

@@ -26,6 +26,7 @@ verify_hash = true
 topic_by_type = true
 [source source-id]
 [datasource my-datasource]
+[writekey wk]
 CONF
 }
 
