@@ -120,6 +120,25 @@ static int days_from_civil(int y, unsigned int m, unsigned int d)
 	return era * 146097 + (int)doe - 719468;
 }
 
+/* Whether s starts as form says: 'd' a digit, anything else itself. */
+static bool digits_at(const char *s, const char *form)
+{
+	for (; *form; s++, form++)
+		if (*form == 'd' ? *s < '0' || *s > '9' : *s != *form)
+			return false;
+	return true;
+}
+
+/* The n digits at s as a number. */
+static int num(const char *s, int n)
+{
+	int v = 0;
+
+	while (n--)
+		v = v * 10 + (*s++ - '0');
+	return v;
+}
+
 /* An ISO 8601 date and time ("2024-05-01T12:00:00.123Z", an offset
  * "+02:00" or none meaning UTC) as Unix milliseconds. */
 static bool iso8601_ms(const char *s, int64_t *ms)
@@ -127,9 +146,22 @@ static bool iso8601_ms(const char *s, int64_t *ms)
 	int y, mo, d, h, mi, sec, n = 0, frac = 0, fd = 0, sign, oh, om;
 	const char *p;
 
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec,
-		   &n) != 6 || n != 19 || mo < 1 || mo > 12 || d < 1 ||
-	    d > 31 || h > 23 || mi > 59 || sec > 60)
+	/* The usual form read digit by digit; sscanf for the rest (its
+	 * %d also takes signs and blanks, which the form does not). */
+	if (digits_at(s, "dddd-dd-ddTdd:dd:dd")) {
+		y = num(s, 4);
+		mo = num(s + 5, 2);
+		d = num(s + 8, 2);
+		h = num(s + 11, 2);
+		mi = num(s + 14, 2);
+		sec = num(s + 17, 2);
+		n = 19;
+	} else if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi,
+			  &sec, &n) != 6) {
+		return false;
+	}
+	if (n != 19 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
+	    mi > 59 || sec > 60)
 		return false;
 	p = s + n;
 	if (*p == '.') {
@@ -147,9 +179,16 @@ static bool iso8601_ms(const char *s, int64_t *ms)
 		return true;
 	if (!*p)
 		return true;
-	if ((*p != '+' && *p != '-') ||
-	    sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) != 2 || p[1 + n] ||
-	    oh > 23 || om > 59)
+	if (*p != '+' && *p != '-')
+		return false;
+	if (digits_at(p + 1, "dd:dd")) {
+		oh = num(p + 1, 2);
+		om = num(p + 4, 2);
+		n = 5;
+	} else if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) != 2) {
+		return false;
+	}
+	if (p[1 + n] || oh > 23 || om > 59)
 		return false;
 	sign = *p == '+' ? 1 : -1;
 	*ms -= sign * ((int64_t)oh * 3600 + om * 60) * 1000;
