@@ -11,12 +11,19 @@
 #include "codec.h"
 #include "record.h"
 
-static const char *const id_names[SL_ID_COUNT] = {
-	[SL_ID_DEVICE] = "device",
-	[SL_ID_USER] = "user",
-	[SL_ID_PROFILE] = "profile",
-	[SL_ID_SESSION] = "session",
+/* Each id's member, as the record writes it after the one before. */
+static const struct {
+	const char *text;
+	size_t len;
+} id_keys[SL_ID_COUNT] = {
+#define KEY(s) { s, sizeof(s) - 1 }
+	[SL_ID_DEVICE] = KEY(",\"ids\":{\"device\":"),
+	[SL_ID_USER] = KEY(",\"user\":"),
+	[SL_ID_PROFILE] = KEY(",\"profile\":"),
+	[SL_ID_SESSION] = KEY(",\"session\":"),
+#undef KEY
 };
+_Static_assert(SL_ID_DEVICE == 0, "the device id opens \"ids\"");
 
 /* sep (may be ""), then "name" and tail: a member name of the code's
  * own, which needs no escaping. No printf: this runs for every field. */
@@ -172,6 +179,7 @@ int sl_enrichment_prepare(struct sl_enrichment *en)
 {
 	int rc;
 
+	en->received_len = sl_format_i64(en->received_at, en->received_text);
 	sl_buf_reset(&en->client);
 	rc = put_client_fields(&en->client, en);
 	/* Empty: each record writes its own. */
@@ -235,16 +243,20 @@ int sl_record_encode(struct sl_record *rec, const struct sl_event *ev,
 		rc = ev->has_event_ts ?
 		     put_i64(b, "event_ts", ev->event_ts) :
 		     sl_buf_puts(b, ",\"event_ts\":null");
-	if (!rc)
+	if (!rc && en->received_len) {
+		rc = put_key(b, ",", "received_at", ":");
+		if (!rc)
+			rc = sl_buf_append(b, en->received_text,
+					   en->received_len);
+	} else if (!rc) {
 		rc = put_i64(b, "received_at", en->received_at);
+	}
 	if (!rc)
 		rc = put_opt(b, "protocol", ev->protocol);
 	if (!rc)
 		rc = put_opt(b, "source", ev->source);
-	if (!rc)
-		rc = sl_buf_puts(b, ",\"ids\":{");
 	for (i = 0; i < SL_ID_COUNT && !rc; i++) {
-		rc = put_key(b, i ? "," : "", id_names[i], ":");
+		rc = sl_buf_append(b, id_keys[i].text, id_keys[i].len);
 		if (!rc)
 			rc = ev->ids[i] ?
 			     sl_buf_json_str(b, ev->ids[i], strlen(ev->ids[i])) :

@@ -67,12 +67,14 @@ struct sl_enrichment {
 	const char *network_id;		/* the first-party cookie, or NULL */
 	struct sl_buf client;		/* ip to geo above as the envelope
 					 * writes them, once per request */
+	char received_text[24];		/* received_at in decimal, and its */
+	size_t received_len;		/* length (0: not written yet) */
 };
 
 /*
  * Write en's client part (ip, user_agent, request_id, bot, geo) once, for every
  * record of the request to copy, into en->client (reset first; left empty
- * on failure). Optional: without it each record writes its own. Returns 0
+ * on failure), and received_at as text. Optional: without it each record writes its own. Returns 0
  * or -ENOMEM. The caller releases en->client.
  */
 int sl_enrichment_prepare(struct sl_enrichment *en);
