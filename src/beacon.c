@@ -69,7 +69,8 @@ static bool event_plain(struct sl_ctx *ctx)
 	const struct sl_buf *body = &ctx->req->body;
 	struct sl_json j = { 0 };
 	struct sl_buf *data = &ctx->scratch[0];
-	size_t i, k;
+	const char *text;
+	size_t i, k, len;
 	bool flat;
 
 	if (!body->len || !sl_utf8_is_valid(body->data, body->len) ||
@@ -83,8 +84,8 @@ static bool event_plain(struct sl_ctx *ctx)
 	for (i = 1, k = 0; flat && k < j.tok[0].count; k++, i = j.tok[i + 1].next)
 		flat = j.tok[i + 1].type != SL_J_OBJECT &&
 		       j.tok[i + 1].type != SL_J_ARRAY;
-	if (flat && !sl_json_put_compact(&j, &j.tok[0], data))
-		add(ctx, NULL, data->data, data->len);
+	if (flat && !sl_json_compact(&j, &j.tok[0], data, &text, &len))
+		add(ctx, NULL, text, len);
 	else if (flat)
 		sl_ctx_fail(ctx, "out of memory for the event");
 	sl_json_release(&j);

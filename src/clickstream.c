@@ -328,6 +328,7 @@ struct plain_event {
 	const struct sl_jtok *event_type, *event_id, *app_id, *timestamp,
 			     *items, *user, *attributes, *device_id, *unique_id,
 			     *session_id;
+	int64_t ts;			/* timestamp, once checked */
 };
 
 static void plain_fields(const struct sl_json *j, const struct sl_jtok *ev,
@@ -368,7 +369,7 @@ static void plain_fields(const struct sl_json *j, const struct sl_jtok *ev,
  * slow road, which says what is wrong, if anything. */
 static bool plain_event_is_valid(const struct sl_json *j,
 				 const struct sl_jtok *ev,
-				 const struct plain_event *f)
+				 struct plain_event *f)
 {
 	const struct sl_jtok *t, *user, *u, *v;
 	int64_t ts;
@@ -378,7 +379,8 @@ static bool plain_event_is_valid(const struct sl_json *j,
 	    !f->event_type || !sl_json_is_plain_string(f->event_type, SL_MAX_ID_LEN) ||
 	    !f->event_id || !sl_json_is_plain_string(f->event_id, SL_MAX_ID_LEN) ||
 	    !f->app_id || !sl_json_is_plain_string(f->app_id, SL_MAX_ID_LEN) ||
-	    !f->timestamp || !sl_json_int(j, f->timestamp, &ts) || ts < 0)
+	    !f->timestamp || !sl_json_int(j, f->timestamp, &f->ts) ||
+	    f->ts < 0)
 		return false;
 	if ((t = f->items)) {
 		if (t->type != SL_J_ARRAY || t->count > CS_MAX_ITEMS)
@@ -489,7 +491,6 @@ static int add_plain_events(struct cs_req *cr, const struct sl_json *j,
 		const struct plain_event *f = &fields[k];
 
 		ev = &j->tok[i];
-		sl_buf_reset(data);
 		sl_buf_reset(strs);
 		rc = keep_string(j, f->event_type, strs, &at[0]);
 		if (!rc)
@@ -501,7 +502,8 @@ static int add_plain_events(struct cs_req *cr, const struct sl_json *j,
 		if (!rc)
 			rc = keep_string(j, f->session_id, strs, &at[4]);
 		if (!rc)
-			rc = sl_json_put_compact(j, ev, data);
+			rc = sl_json_compact(j, ev, data, &e.data_text,
+					     &e.data_len);
 		if (rc) {
 			sl_ctx_fail(ctx, "out of memory for an event");
 			break;
@@ -520,9 +522,7 @@ static int add_plain_events(struct cs_req *cr, const struct sl_json *j,
 					      e.event_type, topic);
 			e.topic = topic;
 		}
-		sl_json_int(j, f->timestamp, &e.event_ts);
-		e.data_text = data->data;
-		e.data_len = data->len;
+		e.event_ts = f->ts;
 		rc = sl_ctx_add_event(ctx, &e);
 	}
 	return rc;

@@ -413,6 +413,22 @@ int sl_json_put_compact(const struct sl_json *j, const struct sl_jtok *tok,
 	return rc ? rc : sl_buf_append(out, run, (size_t)(end - run));
 }
 
+int sl_json_compact(const struct sl_json *j, const struct sl_jtok *tok,
+		    struct sl_buf *scratch, const char **text, size_t *len)
+{
+	if (!j->spaced) {
+		*text = j->text + tok->start - (tok->type == SL_J_STRING);
+		*len = tok->len + (tok->type == SL_J_STRING ? 2 : 0);
+		return 0;
+	}
+	sl_buf_reset(scratch);
+	if (sl_json_put_compact(j, tok, scratch))
+		return -ENOMEM;
+	*text = scratch->data;
+	*len = scratch->len;
+	return 0;
+}
+
 void sl_json_release(struct sl_json *j)
 {
 	if (j->tok && !spare && j->cap <= SPARE_MAX) {

@@ -82,6 +82,13 @@ int sl_json_put_compact(const struct sl_json *j, const struct sl_jtok *tok,
 			struct sl_buf *out)
 	__attribute__((warn_unused_result));
 
+/* tok's compact text, for reading only: the text's own bytes when it has
+ * no blanks between tokens (no copy), else written into scratch (reset
+ * first). Sets *text and *len; returns 0 or -ENOMEM. */
+int sl_json_compact(const struct sl_json *j, const struct sl_jtok *tok,
+		    struct sl_buf *scratch, const char **text, size_t *len)
+	__attribute__((warn_unused_result));
+
 /* Free the tokens. */
 void sl_json_release(struct sl_json *j);
 

@@ -388,13 +388,12 @@ static bool add_plain_calls(struct sl_ctx *ctx, const struct sl_section *src,
 			.meta_len = meta->len,
 		};
 
-		sl_buf_reset(data);
 		sl_buf_reset(strs);
 		if (keep(j, c->event, strs, &at[0]) ||
 		    keep(j, c->message_id, strs, &at[1]) ||
 		    keep(j, c->user, strs, &at[2]) ||
 		    keep(j, c->anon, strs, &at[3]) ||
-		    sl_json_put_compact(j, item, data)) {
+		    sl_json_compact(j, item, data, &ev.data_text, &ev.data_len)) {
 			sl_ctx_fail(ctx, "out of memory for a call");
 			return false;
 		}
@@ -408,8 +407,6 @@ static bool add_plain_calls(struct sl_ctx *ctx, const struct sl_section *src,
 			ev.ids[SL_ID_DEVICE] = strs->data + at[3];
 		if (c->timestamp && tok_text(j, c->timestamp, ts, sizeof(ts)))
 			ev.has_event_ts = iso8601_ms(ts, &ev.event_ts);
-		ev.data_text = data->data;
-		ev.data_len = data->len;
 		if (sl_ctx_add_event(ctx, &ev))
 			return false;
 	}
