@@ -334,30 +334,48 @@ struct plain_event {
 static void plain_fields(const struct sl_json *j, const struct sl_jtok *ev,
 			 struct plain_event *f)
 {
-#define FIELD(name) { #name, sizeof(#name) - 1, offsetof(struct plain_event, name) }
-	static const struct {
-		const char *name;
-		size_t len, offset;
-	} fields[] = {
-		FIELD(event_type), FIELD(event_id), FIELD(app_id),
-		FIELD(timestamp), FIELD(items), FIELD(user), FIELD(attributes),
-		FIELD(device_id), FIELD(unique_id),
-	};
-#undef FIELD
-	size_t i = (size_t)(ev - j->tok) + 1, k, n;
+	size_t i = (size_t)(ev - j->tok) + 1, k;
 
 	memset(f, 0, sizeof(*f));
 	for (k = 0; k < ev->count; k++) {
-		const struct sl_jtok *key = &j->tok[i];
+		const struct sl_jtok *key = &j->tok[i], *value = key + 1;
+		const char *name = j->text + key->start;
 
-		for (n = 0; n < sizeof(fields) / sizeof(fields[0]); n++)
-			if (key->len == fields[n].len &&
-			    !memcmp(j->text + key->start, fields[n].name,
-				    fields[n].len)) {
-				*(const struct sl_jtok **)((char *)f +
-					fields[n].offset) = &j->tok[i + 1];
-				break;
-			}
+		/* By length first: most names are then one compare away. */
+#define IS(s) (!memcmp(name, s, sizeof(s) - 1))
+		switch (key->len) {
+		case 4:
+			if (IS("user"))
+				f->user = value;
+			break;
+		case 5:
+			if (IS("items"))
+				f->items = value;
+			break;
+		case 6:
+			if (IS("app_id"))
+				f->app_id = value;
+			break;
+		case 8:
+			if (IS("event_id"))
+				f->event_id = value;
+			break;
+		case 9:
+			if (IS("timestamp"))
+				f->timestamp = value;
+			else if (IS("device_id"))
+				f->device_id = value;
+			else if (IS("unique_id"))
+				f->unique_id = value;
+			break;
+		case 10:
+			if (IS("event_type"))
+				f->event_type = value;
+			else if (IS("attributes"))
+				f->attributes = value;
+			break;
+		}
+#undef IS
 		i = j->tok[i + 1].next;
 	}
 	if (f->attributes)
