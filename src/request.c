@@ -19,7 +19,8 @@
  * choosing header names that collide lengthens probes, bounded by the
  * table's size.
  */
-static uint32_t name_hash(const char *name, size_t n)
+static inline __attribute__((always_inline))
+uint32_t name_hash(const char *name, size_t n)
 {
 	const unsigned char *b = (const unsigned char *)name;
 	uint32_t h;
@@ -34,8 +35,9 @@ static uint32_t name_hash(const char *name, size_t n)
 /* The slot of name (n bytes, hash h), or the empty slot where it would
  * go. An entry whose name has the same length and hash is compared with
  * memcmp: it is at least n + 1 bytes long ("NAME=..."). */
-static size_t find_slot(const struct sl_request *req, const char *name,
-			size_t n, uint32_t h)
+static inline __attribute__((always_inline))
+size_t find_slot(const struct sl_request *req, const char *name, size_t n,
+		 uint32_t h)
 {
 	size_t k = h & (SL_PARAM_SLOTS - 1);
 
