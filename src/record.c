@@ -156,15 +156,29 @@ static int put_text(struct sl_buf *b, const char *name, const char *text,
 	return rc ? rc : sl_buf_append(b, text, len);
 }
 
+/* ,"name":"v" or ,"name":null for a text of the core's own making that
+ * needs no check or escape (an address it formatted, hex digits). */
+static int put_own(struct sl_buf *b, const char *name, const char *v)
+{
+	int rc;
+
+	if (!v)
+		return put_key(b, ",", name, ":null");
+	rc = put_key(b, ",", name, ":\"");
+	if (!rc)
+		rc = sl_buf_puts(b, v);
+	return rc ? rc : sl_buf_append(b, "\"", 1);
+}
+
 /* ,"ip":…,"user_agent":…,"request_id":…[,"bot":true,"bot_match":…][,"geo":…] */
 static int put_client_fields(struct sl_buf *b, const struct sl_enrichment *en)
 {
-	int rc = put_opt(b, "ip", en->ip);
+	int rc = put_own(b, "ip", en->ip);
 
 	if (!rc)
 		rc = put_opt(b, "user_agent", en->user_agent);
 	if (!rc)
-		rc = put_opt(b, "request_id", en->request_id);
+		rc = put_own(b, "request_id", en->request_id);
 	if (!rc && en->bot) {
 		rc = sl_buf_puts(b, ",\"bot\":true");
 		if (!rc)

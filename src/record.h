@@ -58,9 +58,10 @@ struct sl_event {
 /* What the core adds to every record: see enrich.h. */
 struct sl_enrichment {
 	int64_t received_at;		/* Unix ms */
-	const char *ip;			/* client address or NULL */
+	const char *ip;			/* client address or NULL (the core's
+					 * text: written without a check) */
 	const char *user_agent;		/* or NULL */
-	const char *request_id;
+	const char *request_id;		/* hex digits, likewise */
 	const char *bot;		/* what matched a crawler rule, or NULL */
 	const char *geo;		/* ,"geo":{...} as written, or NULL */
 	size_t geo_len;
