@@ -259,9 +259,8 @@ static int decode_component(const char *s, size_t len, struct sl_buf *out)
 int sl_query_next_pair(const char **cursor, struct sl_buf *out,
 		       size_t *name_len)
 {
-	const char *p = *cursor, *eq;
-	size_t len;
-	int rc;
+	const char *p = *cursor, *end;
+	char *o, *name_end = NULL;
 
 	while (*p == '&')
 		p++;
@@ -269,17 +268,42 @@ int sl_query_next_pair(const char **cursor, struct sl_buf *out,
 		*cursor = p;
 		return 0;
 	}
-	len = strcspn(p, "&");
-	eq = memchr(p, '=', len);
+	end = p + strcspn(p, "&");
+	*cursor = end;
 	sl_buf_reset(out);
-	rc = decode_component(p, eq ? (size_t)(eq - p) : len, out);
-	*name_len = out->len;
-	if (!rc)
-		rc = sl_buf_append(out, "=", 1);
-	if (!rc && eq)
-		rc = decode_component(eq + 1, len - (size_t)(eq + 1 - p), out);
-	*cursor = p + len;
-	return rc ? rc : 1;
+	if (sl_buf_reserve(out, (size_t)(end - p) + 1))
+		return -ENOMEM;
+	/* One pass: the first '=' ends the name, the rest is decoded as it
+	 * is copied, through a local pointer. */
+	for (o = out->data; p < end; p++) {
+		char c = *p;
+
+		if (c == '=' && !name_end) {
+			name_end = o;
+		} else if (c == '+') {
+			c = ' ';
+		} else if (c == '%') {
+			int hi, lo;
+
+			if (end - p < 3)
+				return -EINVAL;
+			hi = hexval(p[1]);
+			lo = hexval(p[2]);
+			if (hi < 0 || lo < 0)
+				return -EINVAL;
+			c = (char)(hi << 4 | lo);
+			p += 2;
+		}
+		*o++ = c;
+	}
+	if (!name_end) {
+		name_end = o;
+		*o++ = '=';
+	}
+	*o = '\0';
+	*name_len = (size_t)(name_end - out->data);
+	out->len = (size_t)(o - out->data);
+	return 1;
 }
 
 int sl_query_next(const char **cursor, struct sl_buf *name,
