@@ -441,15 +441,19 @@ static int meta_text(struct sl_ctx *ctx, const char *app_id,
 		     struct sl_buf *out)
 {
 	struct sl_buf *v = &ctx->scratch[BUF_VALUE];
+	struct sl_query_span spans[sizeof(meta_params) / sizeof(meta_params[0])];
 	size_t i;
 	int rc;
 
+	sl_query_find(ctx->req->query, meta_params, sizeof(spans) /
+		      sizeof(spans[0]), spans);
 	sl_buf_reset(out);
 	rc = sl_buf_puts(out, "{\"appId\":");
 	if (!rc)
 		rc = sl_buf_json_str(out, app_id, strlen(app_id));
 	for (i = 0; !rc && i < sizeof(meta_params) / sizeof(meta_params[0]); i++) {
-		int found = sl_query_get(ctx->req->query, meta_params[i], v);
+		int found = !spans[i].start ? 0 :
+			    sl_query_decode(&spans[i], v) ? -1 : 1;
 
 		if (found == 1 && sl_utf8_is_valid(v->data, v->len)) {
 			rc = sl_buf_cat(out, ",\"", meta_params[i], "\":",

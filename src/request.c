@@ -333,30 +333,53 @@ int sl_query_next(const char **cursor, struct sl_buf *name,
 	return rc ? rc : 1;
 }
 
-int sl_query_get(const char *query, const char *name, struct sl_buf *value)
+void sl_query_find(const char *query, const char *const *names, size_t n,
+		   struct sl_query_span *spans)
 {
-	size_t nlen = strlen(name);
 	const char *p = query;
+	size_t i, left = n;
 
+	for (i = 0; i < n; i++)
+		spans[i].start = NULL;
 	/* Names are matched undecoded: the parameters Sluice looks up are
 	 * plain ASCII, so only the value needs decoding. */
-	while (*p) {
+	while (*p && left) {
 		size_t len = strcspn(p, "&");
 
-		if (len >= nlen && !strncmp(p, name, nlen) &&
-		    (len == nlen || p[nlen] == '=')) {
-			const char *v = p + nlen + (len > nlen);
-			int rc;
+		for (i = 0; i < n; i++) {
+			size_t nlen = strlen(names[i]);
 
-			sl_buf_reset(value);
-			rc = decode_component(v, len - (size_t)(v - p), value);
-			return rc ? rc : 1;
+			if (!spans[i].start && len >= nlen &&
+			    !strncmp(p, names[i], nlen) &&
+			    (len == nlen || p[nlen] == '=')) {
+				spans[i].start = p + nlen + (len > nlen);
+				spans[i].len = len - (size_t)(spans[i].start - p);
+				left--;
+				break;
+			}
 		}
 		p += len;
 		if (*p == '&')
 			p++;
 	}
-	return 0;
+}
+
+int sl_query_decode(const struct sl_query_span *span, struct sl_buf *value)
+{
+	sl_buf_reset(value);
+	return decode_component(span->start, span->len, value);
+}
+
+int sl_query_get(const char *query, const char *name, struct sl_buf *value)
+{
+	struct sl_query_span span;
+	int rc;
+
+	sl_query_find(query, &name, 1, &span);
+	if (!span.start)
+		return 0;
+	rc = sl_query_decode(&span, value);
+	return rc ? rc : 1;
 }
 
 const char *sl_request_cookie(const struct sl_request *req, const char *name,

@@ -123,6 +123,24 @@ int sl_query_next(const char **cursor, struct sl_buf *name,
 int sl_query_next_pair(const char **cursor, struct sl_buf *out,
 		       size_t *name_len);
 
+/* A parameter's value as it is in the query (not NUL-terminated). */
+struct sl_query_span {
+	const char *start;	/* NULL: no such parameter */
+	size_t len;
+};
+
+/*
+ * Find the first parameter of each of the n names in one walk of query:
+ * spans[i] is the undecoded value of names[i]'s, or has a NULL start.
+ * Names are matched undecoded (the core's are plain ASCII).
+ */
+void sl_query_find(const char *query, const char *const *names, size_t n,
+		   struct sl_query_span *spans);
+
+/* Percent-decode a found value into value (reset first). Returns 0,
+ * -EINVAL for a bad %-escape, -ENOMEM. */
+int sl_query_decode(const struct sl_query_span *span, struct sl_buf *value);
+
 /*
  * Find the first parameter called name in query and decode its value into
  * value (reset first). Returns 1 when found, 0 when absent, -EINVAL for a
