@@ -413,6 +413,54 @@ int sl_json_put_compact(const struct sl_json *j, const struct sl_jtok *tok,
 	return rc ? rc : sl_buf_append(out, run, (size_t)(end - run));
 }
 
+int sl_json_string_value(const struct sl_json *j, const struct sl_jtok *tok,
+			 struct sl_buf *out)
+{
+	const char *p = j->text + tok->start, *end = p + tok->len;
+	char *o;
+
+	/* Decoding only shortens: \uXXXX (6 bytes) is at most 3. */
+	if (sl_buf_reserve(out, tok->len))
+		return -ENOMEM;
+	o = out->data + out->len;
+	while (p < end) {
+		unsigned int u;
+
+		if (*p != '\\') {
+			*o++ = *p++;
+			continue;
+		}
+		switch (p[1]) {
+		case 'b': *o++ = '\b'; break;
+		case 'f': *o++ = '\f'; break;
+		case 'n': *o++ = '\n'; break;
+		case 'r': *o++ = '\r'; break;
+		case 't': *o++ = '\t'; break;
+		case 'u':
+			/* The scanner let through only non-NUL code points
+			 * outside the surrogates: one to three bytes. */
+			hex4(p + 2, &u);
+			if (u < 0x80) {
+				*o++ = (char)u;
+			} else if (u < 0x800) {
+				*o++ = (char)(0xc0 | u >> 6);
+				*o++ = (char)(0x80 | (u & 0x3f));
+			} else {
+				*o++ = (char)(0xe0 | u >> 12);
+				*o++ = (char)(0x80 | (u >> 6 & 0x3f));
+				*o++ = (char)(0x80 | (u & 0x3f));
+			}
+			p += 6;
+			continue;
+		default: *o++ = p[1]; break;	/* " \ / */
+		}
+		p += 2;
+	}
+	*o = '\0';
+	out->len = (size_t)(o - out->data);
+	return 0;
+}
+
 int sl_json_compact(const struct sl_json *j, const struct sl_jtok *tok,
 		    struct sl_buf *scratch, const char **text, size_t *len)
 {

@@ -82,6 +82,12 @@ int sl_json_put_compact(const struct sl_json *j, const struct sl_jtok *tok,
 			struct sl_buf *out)
 	__attribute__((warn_unused_result));
 
+/* The value of string tok, its escapes decoded, appended to out. Returns
+ * 0 or -ENOMEM. */
+int sl_json_string_value(const struct sl_json *j, const struct sl_jtok *tok,
+			 struct sl_buf *out)
+	__attribute__((warn_unused_result));
+
 /* tok's compact text, for reading only: the text's own bytes when it has
  * no blanks between tokens (no copy), else written into scratch (reset
  * first). Sets *text and *len; returns 0 or -ENOMEM. */

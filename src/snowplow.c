@@ -20,6 +20,7 @@
 
 #include "adapter.h"
 #include "codec.h"
+#include "json.h"
 #include "log.h"
 #include "validate.h"
 
@@ -208,6 +209,291 @@ static int record_event(struct sl_ctx *ctx, const cJSON *item,
 	return sl_ctx_add_event(ctx, &ev);
 }
 
+/*
+ * The fast road (json.h): a payload the scanner calls plain whose events
+ * are all good is recorded from its text, without a tree; what an event
+ * embeds (ue_pr/ue_px, co/cx) is scanned the same way and appended to
+ * it, as the tree road adds it. Anything else (every error, an event of
+ * over 32 fields, escapes where a value is read) takes the tree road,
+ * which answers as always.
+ */
+
+/* The working buffers (ctx->scratch) of the fast road. */
+enum { BUF_DATA, BUF_OUT, BUF_EMBED, BUF_RAW, BUF_STRS };
+_Static_assert(BUF_STRS < SL_CTX_SCRATCH, "ctx->scratch has room");
+
+/* Member name of plain object obj when it is a string without escapes
+ * of 1 to max bytes: 1 (*out), 0 absent or not such a string (the tree
+ * road ignores it, or refuses), -1 an escaped string (the tree's). */
+static int plain_field(const struct sl_json *j, const struct sl_jtok *obj,
+		       const char *name, size_t max,
+		       const struct sl_jtok **out)
+{
+	const struct sl_jtok *v = sl_json_member(j, obj, name);
+
+	*out = NULL;
+	if (v && v->type == SL_J_STRING && v->escaped)
+		return -1;
+	if (!v || !sl_json_is_plain_string(v, max))
+		return 0;
+	*out = v;
+	return 1;
+}
+
+/* What one good event needs for its record. */
+struct plain_ev {
+	const char *type;			/* static, or type_buf */
+	char type_buf[SL_MAX_ID_LEN + 1];
+	const struct sl_jtok *ue, *co;		/* their texts, or NULL */
+	bool ue_encoded, co_encoded;
+	const struct sl_jtok *eid, *aid, *dtm, *duid, *uid, *sid, *nuid;
+	size_t data_at, data_len;		/* its data in BUF_OUT */
+};
+
+/* The JSON object that tok carries, as text (a string's value) or as
+ * base64 of it (encoded, either alphabet), scanned into inner; its
+ * compact text into out. False when it is not one (the tree road then
+ * says so). */
+static bool embedded_plain(struct sl_ctx *ctx, const struct sl_json *j,
+			   const struct sl_jtok *tok, bool encoded,
+			   struct sl_json *inner, struct sl_buf *out)
+{
+	struct sl_buf *text = &ctx->scratch[BUF_EMBED];
+	struct sl_buf *raw = &ctx->scratch[BUF_RAW];
+	const char *t;
+	size_t i, len;
+
+	sl_buf_reset(text);
+	if (sl_json_string_value(j, tok, text))
+		return false;
+	if (encoded) {
+		for (i = 0; i < text->len; i++)
+			text->data[i] = text->data[i] == '-' ? '+' :
+					text->data[i] == '_' ? '/' : text->data[i];
+		sl_buf_reset(raw);
+		if (sl_base64_decode(text->data, text->len, raw) || !raw->len)
+			return false;
+		t = raw->data;
+		len = raw->len;
+	} else {
+		t = text->data;
+		len = text->len;
+	}
+	return len && sl_utf8_is_valid(t, len) &&
+	       sl_json_scan(inner, t, len) == 1 &&
+	       inner->tok[0].type == SL_J_OBJECT &&
+	       !sl_json_put_compact(inner, &inner->tok[0], out);
+}
+
+/* Whether ev is an event the tree road would take as it is. */
+static bool plain_ev_check(const struct sl_json *j, const struct sl_jtok *ev,
+			   struct plain_ev *f)
+{
+	const struct sl_jtok *e, *p, *tv;
+	size_t i, k;
+
+	if (ev->type != SL_J_OBJECT)
+		return false;
+	for (i = (size_t)(ev - j->tok) + 1, k = 0; k < ev->count;
+	     k++, i = j->tok[i + 1].next)
+		if (j->tok[i + 1].type != SL_J_STRING)
+			return false;
+	if (plain_field(j, ev, "e", 8, &e) != 1 ||
+	    plain_field(j, ev, "p", SL_MAX_ID_LEN, &p) != 1 ||
+	    plain_field(j, ev, "tv", SL_MAX_ID_LEN, &tv) != 1)
+		return false;
+	f->type = NULL;
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+		if (strlen(kinds[k].e) == e->len &&
+		    !memcmp(kinds[k].e, j->text + e->start, e->len))
+			break;
+	if (k == sizeof(kinds) / sizeof(kinds[0]))
+		return false;
+	f->type = kinds[k].type;
+	/* The plain form wins over the encoded one, as in the tree road;
+	 * an event naming the member its decoding would take is refused
+	 * there. */
+	f->ue = sl_json_member(j, ev, "ue_pr");
+	f->ue_encoded = !f->ue;
+	if (!f->ue)
+		f->ue = sl_json_member(j, ev, "ue_px");
+	f->co = sl_json_member(j, ev, "co");
+	f->co_encoded = !f->co;
+	if (!f->co)
+		f->co = sl_json_member(j, ev, "cx");
+	if ((f->ue && sl_json_member(j, ev, "unstruct_event")) ||
+	    (f->co && sl_json_member(j, ev, "contexts")) ||
+	    (!f->type && !f->ue))
+		return false;
+	return plain_field(j, ev, "eid", SL_MAX_ID_LEN, &f->eid) >= 0 &&
+	       plain_field(j, ev, "aid", SL_MAX_ID_LEN, &f->aid) >= 0 &&
+	       plain_field(j, ev, "dtm", 20, &f->dtm) >= 0 &&
+	       plain_field(j, ev, "duid", SL_MAX_ID_LEN, &f->duid) >= 0 &&
+	       plain_field(j, ev, "uid", SL_MAX_ID_LEN, &f->uid) >= 0 &&
+	       plain_field(j, ev, "sid", SL_MAX_ID_LEN, &f->sid) >= 0 &&
+	       plain_field(j, ev, "nuid", SL_MAX_ID_LEN, &f->nuid) >= 0;
+}
+
+/* The name in the schema URI of the event an unstruct_event wraps,
+ * {"schema":...,"data":{"schema":"iglu:vendor/NAME/format/version",...}},
+ * into type (size bytes), as schema_name() reads it. */
+static bool ue_type(const struct sl_json *inner, char *type, size_t size)
+{
+	const struct sl_jtok *data = sl_json_member(inner, &inner->tok[0], "data");
+	const struct sl_jtok *schema;
+	const char *sp, *a, *b;
+
+	schema = data && data->type == SL_J_OBJECT ?
+		 sl_json_member(inner, data, "schema") : NULL;
+	if (!schema || schema->type != SL_J_STRING || schema->escaped ||
+	    schema->len < 5 || memcmp(inner->text + schema->start, "iglu:", 5))
+		return false;
+	sp = inner->text + schema->start;
+	a = memchr(sp, '/', schema->len);
+	b = a ? memchr(a + 1, '/', schema->len - (size_t)(a + 1 - sp)) : NULL;
+	if (!b || b == a + 1 || (size_t)(b - a - 1) >= size)
+		return false;
+	memcpy(type, a + 1, (size_t)(b - a - 1));
+	type[b - a - 1] = '\0';
+	return true;
+}
+
+/* The event's record data appended to out: its own fields, then what it
+ * embeds; for e=ue, f->type from the inner event's schema. False when an
+ * embedded document is not a plain object, or names no event (the tree
+ * road's to refuse). */
+static bool plain_ev_data(struct sl_ctx *ctx, const struct sl_json *j,
+			  const struct sl_jtok *ev, struct plain_ev *f,
+			  struct sl_buf *out)
+{
+	struct sl_json inner = { 0 };
+	const char *text;
+	size_t len;
+	bool ok;
+
+	f->data_at = out->len;
+	if (sl_json_compact(j, ev, &ctx->scratch[BUF_DATA], &text, &len) ||
+	    sl_buf_append(out, text, len - 1))		/* without its '}' */
+		return false;
+	ok = true;
+	if (f->ue) {
+		ok = !sl_buf_puts(out, ",\"unstruct_event\":") &&
+		     embedded_plain(ctx, j, f->ue, f->ue_encoded, &inner, out);
+		if (ok && !f->type)
+			ok = ue_type(&inner, f->type_buf, sizeof(f->type_buf));
+		if (ok && !f->type)
+			f->type = f->type_buf;
+	}
+	if (ok && f->co)
+		ok = !sl_buf_puts(out, ",\"contexts\":") &&
+		     embedded_plain(ctx, j, f->co, f->co_encoded, &inner, out);
+	sl_json_release(&inner);
+	ok = ok && !sl_buf_puts(out, "}");
+	f->data_len = out->len - f->data_at;
+	return ok;
+}
+
+/* Append tok's text and a NUL to strs; its offset in *at (SIZE_MAX for
+ * none). */
+static int keep(const struct sl_json *j, const struct sl_jtok *tok,
+		struct sl_buf *strs, size_t *at)
+{
+	*at = SIZE_MAX;
+	if (!tok)
+		return 0;
+	*at = strs->len;
+	return sl_buf_append(strs, j->text + tok->start, tok->len) ||
+	       sl_buf_append(strs, "", 1) ? -ENOMEM : 0;
+}
+
+/* Record one checked event; 0 or a negative errno (the core answers). */
+static int plain_record(struct sl_ctx *ctx, const struct sl_json *j,
+			const struct plain_ev *f)
+{
+	struct sl_buf *strs = &ctx->scratch[BUF_STRS];
+	const struct sl_buf *out = &ctx->scratch[BUF_OUT];
+	const struct sl_jtok *toks[6] = { f->eid, f->aid, f->duid, f->uid,
+					   f->sid, f->nuid };
+	size_t at[6], i;
+	struct sl_event ev = {
+		.protocol = "snowplow",
+		.event_type = f->type,
+		.data_text = out->data + f->data_at,
+		.data_len = f->data_len,
+	};
+	const char **dest[6] = { &ev.event_id, &ev.source,
+				 &ev.ids[SL_ID_DEVICE], &ev.ids[SL_ID_USER],
+				 &ev.ids[SL_ID_SESSION], &ev.ids[SL_ID_PROFILE] };
+
+	sl_buf_reset(strs);
+	for (i = 0; i < 6; i++)
+		if (keep(j, toks[i], strs, &at[i])) {
+			sl_ctx_fail(ctx, "out of memory for an event");
+			return -ENOMEM;
+		}
+	/* strs no longer moves: point into it. */
+	for (i = 0; i < 6; i++)
+		if (at[i] != SIZE_MAX)
+			*dest[i] = strs->data + at[i];
+	if (f->dtm) {
+		char text[21], *end;
+		long long ms;
+
+		memcpy(text, j->text + f->dtm->start, f->dtm->len);
+		text[f->dtm->len] = '\0';
+		ms = strtoll(text, &end, 10);
+		if (!*end && ms > 0) {
+			ev.event_ts = ms;
+			ev.has_event_ts = 1;
+		}
+	}
+	return sl_ctx_add_event(ctx, &ev);
+}
+
+/* 1 when the request was answered, 0 for the tree road. */
+static int post_plain(struct sl_ctx *ctx)
+{
+	const struct sl_buf *body = &ctx->req->body;
+	struct sl_buf *out = &ctx->scratch[BUF_OUT];
+	struct sl_json j = { 0 };
+	struct plain_ev *fs = NULL;
+	const struct sl_jtok *schema, *data, *ev;
+	size_t n, k, plen = strlen(PAYLOAD_SCHEMA);
+	int rc = 0;
+
+	if (!body->len || !sl_utf8_is_valid(body->data, body->len) ||
+	    sl_json_scan(&j, body->data, body->len) != 1 ||
+	    j.tok[0].type != SL_J_OBJECT)
+		goto out;
+	schema = sl_json_member(&j, &j.tok[0], "schema");
+	data = sl_json_member(&j, &j.tok[0], "data");
+	if (!schema || schema->type != SL_J_STRING || schema->escaped ||
+	    schema->len != plen + 1 ||
+	    memcmp(j.text + schema->start, PAYLOAD_SCHEMA, plen) ||
+	    j.text[schema->start + plen] < '0' ||
+	    j.text[schema->start + plen] > '4' ||
+	    !data || data->type != SL_J_ARRAY || !data->count ||
+	    data->count > ctx->cfg->max_events)
+		goto out;
+	n = data->count;
+	if (!(fs = malloc(n * sizeof(*fs))))
+		goto out;
+	sl_buf_reset(out);
+	for (k = 0, ev = data + 1; k < n; k++, ev = &j.tok[ev->next])
+		if (!plain_ev_check(&j, ev, &fs[k]) ||
+		    !plain_ev_data(ctx, &j, ev, &fs[k], out))
+			goto out;
+	rc = 1;
+	for (k = 0; k < n; k++)
+		if (plain_record(ctx, &j, &fs[k]))
+			goto out;	/* the core answers */
+	sl_response_set(ctx->resp, 200, "text/plain; charset=utf-8", "ok", 2);
+out:
+	free(fs);
+	sl_json_release(&j);
+	return rc;
+}
+
 /* Check every event, then record them all: a batch is kept whole or not
  * at all. False after refusing (or failing). */
 static bool record_all(struct sl_ctx *ctx, cJSON *list, bool with_body)
@@ -252,7 +538,8 @@ static void post(struct sl_ctx *ctx)
 	cJSON *root, *data;
 	const char *why, *v;
 
-	if (sl_ctx_busy(ctx) || !sl_ctx_read_body(ctx, NULL))
+	if (sl_ctx_busy(ctx) || !sl_ctx_read_body(ctx, NULL) ||
+	    post_plain(ctx))
 		return;
 	root = sl_json_parse(ctx->req->body.data ? ctx->req->body.data : "",
 			     ctx->req->body.len, &why);
