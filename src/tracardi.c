@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -18,6 +19,7 @@
 #include "adapter.h"
 #include "codec.h"
 #include "enrich.h"
+#include "json.h"
 #include "log.h"
 #include "validate.h"
 
@@ -33,19 +35,25 @@ static void refuse(struct sl_ctx *ctx, int status, const char *source,
 	sl_ctx_refuse(ctx, status, source, with_body, "%s", reason);
 }
 
-/* Common start: spool room and the body as JSON. NULL after answering. */
-static cJSON *begin(struct sl_ctx *ctx, const char *source)
+/* The body as JSON, read already. NULL after answering. */
+static cJSON *parse(struct sl_ctx *ctx, const char *source)
 {
 	const char *why;
-	cJSON *root;
+	cJSON *root = sl_json_parse(ctx->req->body.data ?
+				    ctx->req->body.data : "",
+				    ctx->req->body.len, &why);
 
-	if (sl_ctx_busy(ctx) || !sl_ctx_read_body(ctx, source))
-		return NULL;
-	root = sl_json_parse(ctx->req->body.data ? ctx->req->body.data : "",
-			     ctx->req->body.len, &why);
 	if (!root)
 		refuse(ctx, 422, source, true, why);
 	return root;
+}
+
+/* Common start: spool room and the body as JSON. NULL after answering. */
+static cJSON *begin(struct sl_ctx *ctx, const char *source)
+{
+	if (sl_ctx_busy(ctx) || !sl_ctx_read_body(ctx, source))
+		return NULL;
+	return parse(ctx, source);
 }
 
 /* 401 unless id (len bytes) names a [source ID] section. */
@@ -90,6 +98,162 @@ static int object_id(const cJSON *root, const char *name, const char **id)
 	return sl_json_get_string(obj, "id", true, SL_MAX_ID_LEN, id);
 }
 
+/*
+ * The fast road (json.h): a /track payload the scanner calls plain, all
+ * of it good, is recorded from its text without a tree. Anything else
+ * (every error, an escaped id or type, an unknown source) takes the tree
+ * road, which answers as always.
+ */
+
+/* The working buffers (ctx->scratch) of the fast road. */
+enum { BUF_META, BUF_DATA, BUF_STRS };
+
+/* The payload's optional objects, kept in the meta of every event. */
+static const char *const optional_objects[] = {
+	"context", "properties", "options",
+};
+
+#define NOPTIONAL (sizeof(optional_objects) / sizeof(optional_objects[0]))
+
+/* {"id": "..."} member name of plain object obj into out (size bytes):
+ * 1 found, 0 absent or null, -1 anything else (the tree's to decide). */
+static int plain_id(const struct sl_json *j, const struct sl_jtok *obj,
+		    const char *name, char *out, size_t size)
+{
+	const struct sl_jtok *m = sl_json_member(j, obj, name), *id;
+
+	if (!m || m->type == SL_J_NULL)
+		return 0;
+	if (m->type != SL_J_OBJECT)
+		return -1;
+	id = sl_json_member(j, m, "id");
+	if (!id || !sl_json_is_plain_string(id, SL_MAX_ID_LEN) ||
+	    id->len >= size)
+		return -1;
+	memcpy(out, j->text + id->start, id->len);
+	out[id->len] = '\0';
+	return 1;
+}
+
+/* Every optional object of obj is absent, null or an object. */
+static bool optionals_fit(const struct sl_json *j, const struct sl_jtok *obj)
+{
+	const struct sl_jtok *m;
+	size_t i;
+
+	for (i = 0; i < NOPTIONAL; i++)
+		if ((m = sl_json_member(j, obj, optional_objects[i])) &&
+		    m->type != SL_J_OBJECT && m->type != SL_J_NULL)
+			return false;
+	return true;
+}
+
+/* 1 when the request was answered, 0 for the tree road. */
+static int track_plain(struct sl_ctx *ctx)
+{
+	const struct sl_buf *body = &ctx->req->body;
+	struct sl_buf *meta = &ctx->scratch[BUF_META];
+	struct sl_buf *strs = &ctx->scratch[BUF_STRS];
+	struct sl_buf *v = &ctx->scratch[BUF_DATA];
+	char source[SL_MAX_ID_LEN + 1], session[SL_MAX_ID_LEN + 1];
+	char profile[SL_MAX_ID_LEN + 1];
+	const struct sl_section *src;
+	const struct sl_jtok *root, *events, *ev, *type, *m;
+	struct sl_json j = { 0 };
+	size_t i, k, *at = NULL;
+	bool profile_less;
+	int rc = 0, has_session, has_profile;
+
+	if (!body->len || !sl_utf8_is_valid(body->data, body->len) ||
+	    sl_json_scan(&j, body->data, body->len) != 1 ||
+	    j.tok[0].type != SL_J_OBJECT)
+		goto out;
+	root = &j.tok[0];
+	if (plain_id(&j, root, "source", source, sizeof(source)) != 1 ||
+	    !(src = sl_config_section(ctx->cfg, SL_SECTION_SOURCE, source,
+				      strlen(source))) ||
+	    (has_session = plain_id(&j, root, "session", session,
+				    sizeof(session))) < 0 ||
+	    (has_profile = plain_id(&j, root, "profile", profile,
+				    sizeof(profile))) < 0 ||
+	    !optionals_fit(&j, root))
+		goto out;
+	events = sl_json_member(&j, root, "events");
+	if (!events || events->type != SL_J_ARRAY || !events->count ||
+	    events->count > ctx->cfg->max_events)
+		goto out;
+	for (k = 0, ev = events + 1; k < events->count; k++, ev = &j.tok[ev->next])
+		if (ev->type != SL_J_OBJECT || !optionals_fit(&j, ev) ||
+		    !(type = sl_json_member(&j, ev, "type")) ||
+		    !sl_json_is_plain_string(type, SL_MAX_ID_LEN))
+			goto out;
+	/* From here on the tree road would take the request as it is. */
+	rc = 1;
+	profile_less = sl_query_get(ctx->req->query, "profile_less", v) == 1 &&
+		       !strcmp(v->data, "true");
+	if ((!has_session && sl_uuid4(session)) ||
+	    (!has_profile && !profile_less && sl_uuid4(profile))) {
+		sl_ctx_fail(ctx, "no randomness for a session or profile id");
+		goto out;
+	}
+	/* {"context":…,"properties":…,"options":…,"profile_less":…}, with
+	 * those the payload has (null ones too). */
+	sl_buf_reset(meta);
+	rc = sl_buf_puts(meta, "{") ? -1 : 1;
+	for (i = 0; rc > 0 && i < NOPTIONAL; i++)
+		if ((m = sl_json_member(&j, root, optional_objects[i])) &&
+		    ((meta->len > 1 && sl_buf_puts(meta, ",")) ||
+		     sl_buf_puts(meta, "\"") ||
+		     sl_buf_puts(meta, optional_objects[i]) ||
+		     sl_buf_puts(meta, "\":") ||
+		     sl_json_put_compact(&j, m, meta)))
+			rc = -1;
+	if (rc > 0 && (sl_buf_puts(meta, meta->len > 1 ? "," : "") ||
+		       sl_buf_puts(meta, profile_less ?
+				   "\"profile_less\":true}" :
+				   "\"profile_less\":false}")))
+		rc = -1;
+	sl_buf_reset(strs);
+	at = malloc(events->count * sizeof(*at));
+	for (k = 0, ev = events + 1; rc > 0 && at && k < events->count;
+	     k++, ev = &j.tok[ev->next]) {
+		type = sl_json_member(&j, ev, "type");
+		at[k] = strs->len;
+		if (sl_buf_append(strs, j.text + type->start, type->len) ||
+		    sl_buf_append(strs, "", 1))
+			rc = -1;
+	}
+	if (rc < 0 || !at) {
+		rc = 1;
+		sl_ctx_fail(ctx, "out of memory for the events");
+		goto out;
+	}
+	for (k = 0, ev = events + 1; k < events->count; k++, ev = &j.tok[ev->next]) {
+		struct sl_event e = {
+			.protocol = "tracardi",
+			.source = source,
+			.topic = src->topic,
+			.event_type = strs->data + at[k],
+			.meta_text = meta->data,
+			.meta_len = meta->len,
+		};
+
+		e.ids[SL_ID_PROFILE] = profile_less ? NULL : profile;
+		e.ids[SL_ID_SESSION] = session;
+		if (sl_json_compact(&j, ev, v, &e.data_text, &e.data_len)) {
+			sl_ctx_fail(ctx, "out of memory for an event");
+			goto out;
+		}
+		if (sl_ctx_add_event(ctx, &e))
+			goto out;	/* the core answers */
+	}
+	finish(ctx, profile_less ? NULL : profile);
+out:
+	free(at);
+	sl_json_release(&j);
+	return rc != 0;
+}
+
 static void track(struct sl_ctx *ctx)
 {
 	const cJSON *events, *item, *member;
@@ -100,12 +264,12 @@ static void track(struct sl_ctx *ctx)
 	struct sl_buf v = { 0 };
 	bool profile_less;
 	int rc, idx = 0;
-	static const char *const optional_objects[] = {
-		"context", "properties", "options",
-	};
 	size_t i;
 
-	root = begin(ctx, NULL);
+	if (sl_ctx_busy(ctx) || !sl_ctx_read_body(ctx, NULL) ||
+	    track_plain(ctx))
+		return;
+	root = parse(ctx, NULL);
 	if (!root)
 		return;
 	if (!cJSON_IsObject(root)) {
@@ -155,7 +319,7 @@ static void track(struct sl_ctx *ctx)
 	cJSON_ArrayForEach(item, events) {
 		bool bad = !cJSON_IsObject(item);
 
-		for (i = 0; !bad && i < 3; i++) {
+		for (i = 0; !bad && i < NOPTIONAL; i++) {
 			member = cJSON_GetObjectItemCaseSensitive(item,
 								  optional_objects[i]);
 			bad = member && !cJSON_IsObject(member) &&
@@ -187,7 +351,7 @@ static void track(struct sl_ctx *ctx)
 
 	/* What the whole payload says, kept with every event. */
 	meta = cJSON_CreateObject();
-	for (i = 0; meta && i < 3; i++) {
+	for (i = 0; meta && i < NOPTIONAL; i++) {
 		member = cJSON_GetObjectItemCaseSensitive(root, optional_objects[i]);
 		if (member && !cJSON_AddItemReferenceToObject(meta,
 				optional_objects[i], (cJSON *)member))
