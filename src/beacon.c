@@ -109,64 +109,165 @@ static void beacon_event(struct sl_ctx *ctx)
 	cJSON_Delete(root);
 }
 
-/* Was the name of len bytes at name seen among the names in seen (each
- * followed by its NUL)? */
-static bool seen_before(const struct sl_buf *seen, const char *name,
-			size_t len)
-{
-	const char *p = seen->data, *end = p ? p + seen->len : NULL;
+/* Where a kept name lies in the text being written. */
+struct span {
+	size_t at, len;
+};
 
-	for (; p && p < end; p += strlen(p) + 1)
-		if (strlen(p) == len && !memcmp(p, name, len))
-			return true;
-	return false;
+/* Decode one %-escape at p (p[0] is '%', end past the pair) into *c.
+ * False when it is not one. */
+static bool percent(const char *p, const char *end, unsigned char *c)
+{
+	static const signed char hex[256] = {
+		['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
+		['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+		['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
+		['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14,
+		['E'] = 15, ['F'] = 16,
+	};	/* the digit's value plus one; 0 for none */
+	int hi, lo;
+
+	if (end - p < 3)
+		return false;
+	hi = hex[(unsigned char)p[1]];
+	lo = hex[(unsigned char)p[2]];
+	if (!hi || !lo)
+		return false;
+	*c = (unsigned char)((hi - 1) << 4 | (lo - 1));
+	return true;
+}
+
+/* Byte c as it goes into a JSON string, at o; where it ended. */
+static char *json_byte(char *o, unsigned char c)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	if (c >= 0x20 && c != '"' && c != '\\') {
+		*o++ = (char)c;
+		return o;
+	}
+	*o++ = '\\';
+	switch (c) {
+	case '"': *o++ = '"'; break;
+	case '\\': *o++ = '\\'; break;
+	case '\n': *o++ = 'n'; break;
+	case '\r': *o++ = 'r'; break;
+	case '\t': *o++ = 't'; break;
+	case '\b': *o++ = 'b'; break;
+	case '\f': *o++ = 'f'; break;
+	default:
+		memcpy(o, "u00", 3);
+		o[3] = digits[c >> 4];
+		o[4] = digits[c & 15];
+		o += 5;
+	}
+	return o;
 }
 
 /*
- * The query as the text of a JSON object of strings, written into out:
- * each name once, the first of a repeated one winning. pair and seen are
- * working space. Returns NULL, or why the query is not an event.
+ * The query as the text of a JSON object of strings, written into out
+ * in one pass: each pair decoded straight into its JSON form, each name
+ * once, the first of a repeated one winning (names compare equal in
+ * their JSON form exactly when they do decoded). names is working space.
+ * Returns NULL, or why the query is not an event: the first problem of
+ * the first pair that has one, in the order a bad %-escape, no name,
+ * not UTF-8 once decoded, too many fields.
  */
 static const char *query_text(const char *query, struct sl_buf *out,
-			      struct sl_buf *pair, struct sl_buf *seen)
+			      struct sl_buf *names)
 {
-	const char *cursor = query, *why = NULL;
-	size_t nlen = 0;
-	int rc, n = 0;
+	const char *p = query;
+	size_t n = 0, k, nkept = 0;
 
 	if (sl_buf_puts(out, "{"))
-		why = "out of memory";
-	while (!why && (rc = sl_query_next_pair(&cursor, pair, &nlen)) == 1) {
-		/* "name=value": one check for both (the '=' between them
-		 * ends any sequence left open in the name). */
-		const char *value = pair->data + nlen + 1;
-		size_t vlen = pair->len - nlen - 1;
+		return "out of memory";
+	sl_buf_reset(names);
+	for (;;) {
+		const char *end;
+		char *o, *base;
+		size_t start = out->len, name_at, name_len, value_at;
+		unsigned int high = 0;
+		bool zero = false, in_name = true;
+		struct span name;
 
-		if (!nlen)
-			why = "query has a parameter with no name";
-		else if (!sl_utf8_is_valid(pair->data, pair->len))
-			why = "query is not valid UTF-8 text once decoded";
-		else if (++n > BEACON_MAX_FIELDS)
-			why = "more than 500 fields";
-		else if (seen_before(seen, pair->data, nlen))
+		while (*p == '&')
+			p++;
+		if (!*p)
+			break;
+		end = p + strcspn(p, "&");
+		/* A byte of the query becomes at most six ("\u00XX"). */
+		if (sl_buf_reserve(out, 6 * (size_t)(end - p) + 8))
+			return "out of memory";
+		base = out->data;
+		o = base + out->len;
+		if (out->len > 1)
+			*o++ = ',';
+		*o++ = '"';
+		name_at = (size_t)(o - base);
+		name_len = value_at = 0;
+		for (; p < end; p++) {
+			unsigned char c = (unsigned char)*p;
+
+			if (c == '=' && in_name) {
+				name_len = (size_t)(o - base) - name_at;
+				memcpy(o, "\":\"", 3);
+				o += 3;
+				value_at = (size_t)(o - base);
+				in_name = false;
+				continue;
+			}
+			if (c == '+') {
+				c = ' ';
+			} else if (c == '%') {
+				if (!percent(p, end, &c))
+					return "query has a bad %-escape";
+				p += 2;
+			}
+			high |= c;
+			zero |= c == 0;
+			o = json_byte(o, c);
+		}
+		if (in_name) {
+			name_len = (size_t)(o - base) - name_at;
+			memcpy(o, "\":\"", 3);
+			o += 3;
+			value_at = (size_t)(o - base);
+		}
+		if (!name_len)
+			return "query has a parameter with no name";
+		/* JSON escapes never split a multi-byte sequence (its bytes
+		 * are 0x80 and up), so checking the written text is checking
+		 * the decoded one; a NUL written as \u0000 is noted above. */
+		if (zero || ((high & 0x80) &&
+			     (!sl_utf8_is_valid(base + name_at, name_len) ||
+			      !sl_utf8_is_valid(base + value_at,
+						(size_t)(o - base) - value_at))))
+			return "query is not valid UTF-8 text once decoded";
+		if (++n > BEACON_MAX_FIELDS)
+			return "more than 500 fields";
+		*o++ = '"';
+		for (k = 0; k < nkept; k++) {
+			const struct span *s = (const struct span *)
+					       (void *)names->data + k;
+
+			if (s->len == name_len &&
+			    !memcmp(base + s->at, base + name_at, name_len))
+				break;
+		}
+		if (k < nkept) {
+			out->len = start;	/* a repeated name: dropped */
 			continue;
-		else if (sl_buf_append(seen, pair->data, nlen) ||
-			 sl_buf_append(seen, "", 1) ||
-			 (out->len > 1 && sl_buf_puts(out, ",")) ||
-			 sl_buf_json_str(out, pair->data, nlen) ||
-			 sl_buf_puts(out, ":") ||
-			 sl_buf_json_str(out, value, vlen))
-			why = "out of memory";
+		}
+		name.at = name_at;
+		name.len = name_len;
+		if (sl_buf_append(names, &name, sizeof(name)))
+			return "out of memory";
+		nkept++;
+		out->len = (size_t)(o - base);
 	}
-	if (!why && rc == -EINVAL)
-		why = "query has a bad %-escape";
-	else if (!why && rc < 0)
-		why = "out of memory";
-	else if (!why && n == 0)
-		why = "no fields";
-	else if (!why && sl_buf_puts(out, "}"))
-		why = "out of memory";
-	return why;
+	if (n == 0)
+		return "no fields";
+	return sl_buf_puts(out, "}") ? "out of memory" : NULL;
 }
 
 static void beacon_pixel(struct sl_ctx *ctx)
@@ -180,8 +281,7 @@ static void beacon_pixel(struct sl_ctx *ctx)
 			   "no-store, no-cache, must-revalidate");
 	if (sl_ctx_busy(ctx))
 		return;
-	why = query_text(ctx->req->query, data, &ctx->scratch[1],
-			 &ctx->scratch[2]);
+	why = query_text(ctx->req->query, data, &ctx->scratch[1]);
 	if (!why)
 		add(ctx, NULL, data->data, data->len);
 	else if (!strcmp(why, "out of memory"))
