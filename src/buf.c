@@ -7,9 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "buf.h"
 
@@ -165,21 +162,6 @@ static inline bool plain8(const char *s)
 	return (ok & HIGH1) == HIGH1;
 }
 
-#ifdef __SSE2__
-/* Of the sixteen bytes x, those that need escaping as bits: a byte does
- * when the unsigned maximum of it and 0x20 is not itself (a control
- * character), or it is a quote or a backslash. */
-static inline int escape_mask16(__m128i x)
-{
-	__m128i ok = _mm_cmpeq_epi8(_mm_max_epu8(x, _mm_set1_epi8(0x20)), x);
-
-	return _mm_movemask_epi8(
-		_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
-					  _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
-			     _mm_andnot_si128(ok, _mm_set1_epi8(-1))));
-}
-#endif
-
 size_t sl_json_plain_span(const char *s, size_t len)
 {
 	size_t i = 0;
@@ -188,7 +170,7 @@ size_t sl_json_plain_span(const char *s, size_t len)
 	unsigned int mask;
 
 	while (len - i >= 16) {
-		mask = (unsigned int)escape_mask16(_mm_loadu_si128(
+		mask = (unsigned int)sl_escape_mask16(_mm_loadu_si128(
 			(const __m128i *)(const void *)(s + i)));
 		if (mask)
 			return i + (size_t)__builtin_ctz(mask);
@@ -199,7 +181,7 @@ size_t sl_json_plain_span(const char *s, size_t len)
 	if (len >= 16) {
 		/* The last sixteen bytes, overlapping those seen: the bits
 		 * of the len - i not seen are the high ones. */
-		mask = (unsigned int)escape_mask16(_mm_loadu_si128(
+		mask = (unsigned int)sl_escape_mask16(_mm_loadu_si128(
 			(const __m128i *)(const void *)(s + len - 16)));
 		mask >>= 16 - (len - i);
 	} else {
@@ -208,7 +190,7 @@ size_t sl_json_plain_span(const char *s, size_t len)
 
 		memset(pad, 'a', sizeof(pad));
 		memcpy(pad, s, len);
-		mask = (unsigned int)escape_mask16(_mm_loadu_si128(
+		mask = (unsigned int)sl_escape_mask16(_mm_loadu_si128(
 			(const __m128i *)(const void *)pad));
 		mask &= (1u << len) - 1;
 	}
@@ -234,7 +216,7 @@ static char *escape_into(char *o, const char *s, size_t len)
 	 * the worst case) and keep as many as need no escape. */
 	while (len - i >= 16) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		int mask = escape_mask16(x);
+		int mask = sl_escape_mask16(x);
 		unsigned char c;
 
 		_mm_storeu_si128((__m128i *)(void *)o, x);
@@ -305,7 +287,7 @@ int sl_buf_json_str(struct sl_buf *b, const char *s, size_t len)
 		memset(pad, 'a', sizeof(pad));
 		memcpy(pad, s, len);
 		x = _mm_loadu_si128((const __m128i *)(const void *)pad);
-		if (!((unsigned int)escape_mask16(x) & ((1u << len) - 1))) {
+		if (!((unsigned int)sl_escape_mask16(x) & ((1u << len) - 1))) {
 			if (b->cap - b->len <= 18 && sl_buf_reserve(b, 18))
 				return -ENOMEM;
 			b->data[b->len++] = '"';

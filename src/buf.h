@@ -7,6 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /*
  * A byte buffer that grows on demand. data is always NUL-terminated when
@@ -71,6 +74,37 @@ int sl_buf_json_str(struct sl_buf *b, const char *s, size_t len)
  * escaping in a JSON string (none below 0x20, no quote, no backslash);
  * eight bytes at a time. */
 size_t sl_json_plain_span(const char *s, size_t len);
+
+#ifdef __SSE2__
+/* Of the sixteen bytes x, those that need escaping as bits: a byte does
+ * when the unsigned maximum of it and 0x20 is not itself (a control
+ * character), or it is a quote or a backslash. */
+static inline int sl_escape_mask16(__m128i x)
+{
+	__m128i ok = _mm_cmpeq_epi8(_mm_max_epu8(x, _mm_set1_epi8(0x20)), x);
+
+	return _mm_movemask_epi8(
+		_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+					  _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+			     _mm_andnot_si128(ok, _mm_set1_epi8(-1))));
+}
+#endif
+
+/* sl_json_plain_span() without a call when the span ends in the first
+ * sixteen bytes, as a JSON text's names and most of its strings do. */
+static inline size_t sl_json_plain_span_short(const char *s, size_t len)
+{
+#ifdef __SSE2__
+	if (len >= 16) {
+		unsigned int m = (unsigned int)sl_escape_mask16(
+			_mm_loadu_si128((const __m128i *)(const void *)s));
+
+		if (m)
+			return (size_t)__builtin_ctz(m);
+	}
+#endif
+	return sl_json_plain_span(s, len);
+}
 
 /*
  * Walk a comma-separated list ("a, b ,c"): return the next item with

@@ -130,7 +130,7 @@ static int string(struct scan *s)
 	if (rc)
 		return rc;
 	for (;;) {
-		p += sl_json_plain_span(p, (size_t)(s->end - p));
+		p += sl_json_plain_span_short(p, (size_t)(s->end - p));
 		if (p >= s->end || (unsigned char)*p < 0x20)
 			return NOT_PLAIN;
 		if (*p == '"')
@@ -210,21 +210,31 @@ static int literal(struct scan *s, const char *word, enum sl_jtype type)
 	return PLAIN;
 }
 
-/* No two members of the object at index obj share a name. */
+/* No two members of the object at index obj share a name. A 64-bit
+ * mask of the names' lengths and first bytes seen so far spares the
+ * compares for a name unlike all before it, as most are. */
 static bool names_unique(const struct sl_json *j, size_t obj)
 {
 	const struct sl_jtok *t = j->tok, *names[MAX_PLAIN_MEMBERS];
 	size_t i = obj + 1, k, m;
+	uint64_t seen = 0, bit;
 
 	for (k = 0; k < t[obj].count; k++) {
 		const char *name = j->text + t[i].start;
 
 		names[k] = &t[i];
-		for (m = 0; m < k; m++)
-			if (names[m]->len == t[i].len &&
-			    (!t[i].len || j->text[names[m]->start] == *name) &&
-			    !memcmp(j->text + names[m]->start, name, t[i].len))
-				return false;
+		bit = (uint64_t)1 << ((t[i].len * 7 +
+				       (t[i].len ? (unsigned char)*name : 0)) & 63);
+		if (seen & bit) {
+			for (m = 0; m < k; m++)
+				if (names[m]->len == t[i].len &&
+				    (!t[i].len ||
+				     j->text[names[m]->start] == *name) &&
+				    !memcmp(j->text + names[m]->start, name,
+					    t[i].len))
+					return false;
+		}
+		seen |= bit;
 		i = t[i + 1].next;
 	}
 	return true;
