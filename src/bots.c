@@ -15,6 +15,7 @@
 #include <pcre2.h>
 
 #include "bots.h"
+#include "buf.h"
 #include "codec.h"
 
 /*
@@ -43,7 +44,10 @@ struct literal {
 };
 
 struct rule {
-	pcre2_code *re;
+	pcre2_code *re;		/* NULL until compiled (SL_BOTS_LAZY) */
+	char *body;		/* the pattern, for a lazy compile */
+	uint32_t options;
+	bool broken;		/* a lazy compile failed: never matches */
 	size_t max_start;	/* a match must start at or before this */
 	/*
 	 * For a rule that is one group of alternatives each starting with a
@@ -215,6 +219,7 @@ struct cached {
 struct sl_bots {
 	struct rule *rules;
 	size_t n;
+	bool lazy;			/* SL_BOTS_LAZY */
 	pcre2_match_data *md;
 	struct cached cache[CACHE_SLOTS];
 };
@@ -259,6 +264,22 @@ static bool jit_wanted(void)
  * searched for unanchored, its match required to start at or before N:
  * the same user agents, without trying every start in turn.
  */
+/* Compile rule r; jit as well when wanted. Returns 0, or a PCRE2 error
+ * code with its offset in *off. */
+static int compile_rule(struct rule *r, bool jit, PCRE2_SIZE *off)
+{
+	int code;
+
+	r->re = pcre2_compile((PCRE2_SPTR)r->body, PCRE2_ZERO_TERMINATED,
+			      r->options, &code, off, NULL);
+	if (!r->re)
+		return code;
+	/* Without JIT (some machines), the interpreter does the same. */
+	if (jit && jit_wanted())
+		pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE);
+	return 0;
+}
+
 static int add_rule(struct sl_bots *b, const char *regex, bool caseless,
 		    char *err, size_t errlen, const char *path,
 		    unsigned int lineno)
@@ -289,9 +310,14 @@ static int add_rule(struct sl_bots *b, const char *regex, bool caseless,
 	r = &b->rules[b->n];
 	memset(r, 0, sizeof(*r));
 	r->max_start = max_start;
-	r->re = pcre2_compile((PCRE2_SPTR)body, PCRE2_ZERO_TERMINATED,
-			      caseless ? PCRE2_CASELESS : 0, &code, &off, NULL);
-	if (!r->re) {
+	r->options = caseless ? PCRE2_CASELESS : 0;
+	r->body = strdup(body);
+	if (!r->body) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	b->n++;
+	if (!b->lazy && (code = compile_rule(r, true, &off))) {
 		PCRE2_UCHAR msg[120];
 
 		pcre2_get_error_message(code, msg, sizeof(msg));
@@ -299,11 +325,7 @@ static int add_rule(struct sl_bots *b, const char *regex, bool caseless,
 			 path, lineno, (const char *)msg);
 		return -EINVAL;
 	}
-	/* Without JIT (some machines), the interpreter does the same. */
-	if (jit_wanted())
-		pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE);
-	b->n++;
-	if (build_prefilter(r, body)) {
+	if (build_prefilter(r, r->body)) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		return -ENOMEM;
 	}
@@ -320,11 +342,16 @@ bool sl_bots_exempt(const char *ua)
 	return false;
 }
 
-struct sl_bots *sl_bots_load(const char *path, char *err, size_t errlen)
+/* Whether text (after a line's indentation) starts with key. */
+#define STARTS(text, key) (!strncmp((text), (key), sizeof(key) - 1))
+
+struct sl_bots *sl_bots_load(const char *path, unsigned int flags, char *err,
+			     size_t errlen)
 {
 	struct sl_bots *b = calloc(1, sizeof(*b));
-	FILE *fp = NULL;
-	char line[8192], *regex = NULL;
+	struct sl_buf text = { 0 };
+	const char *regex = NULL;
+	char *line, *next, *quoted;
 	bool in_devices = false, caseless = false;
 	unsigned int lineno = 0, regex_line = 0;
 	int rc = 0;
@@ -333,45 +360,54 @@ struct sl_bots *sl_bots_load(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: out of memory", path);
 		return NULL;
 	}
-	fp = fopen(path, "re");
-	if (!fp) {
+	b->lazy = flags & SL_BOTS_LAZY;
+	/* The whole file at once: line by line through stdio cost more
+	 * than compiling the rules. */
+	rc = sl_buf_read_file(&text, path);
+	if (rc) {
 		snprintf(err, errlen, "%s: cannot open the crawler list: %s",
-			 path, strerror(errno));
+			 path, strerror(-rc));
 		goto fail;
 	}
 	/* Entries of device_parsers: "  - regex: '...'", then optional
 	 * "    regex_flag: 'i'" and "    device_replacement: 'Spider'". */
-	while (!rc && fgets(line, sizeof(line), fp)) {
+	for (line = text.data; !rc && line && *line; line = next) {
 		const char *v;
 
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
 		lineno++;
-		if (!isspace((unsigned char)line[0]) && line[0] != '#') {
+		/* A blank line (empty once split) is not a new section. */
+		if (line[0] && !isspace((unsigned char)line[0]) &&
+		    line[0] != '#') {
 			in_devices = !strncmp(line, "device_parsers:", 15);
 			continue;
 		}
 		if (!in_devices)
 			continue;
-		if ((v = strstr(line, "- regex: '"))) {
-			free(regex);
-			regex = yaml_quoted(v + 10);
+		/* Most entries are not crawlers: a regex is unquoted only
+		 * once its entry says Spider (the text stays until then). */
+		for (v = line; *v == ' '; v++)
+			;
+		if (*v == '-' && STARTS(v, "- regex: '")) {
+			regex = v + 10;
 			regex_line = lineno;
 			caseless = false;
-		} else if (strstr(line, "regex_flag: 'i'")) {
+		} else if (*v == 'r' && STARTS(v, "regex_flag: 'i'")) {
 			caseless = true;
-		} else if (regex && strstr(line, "device_replacement: 'Spider'")) {
-			rc = add_rule(b, regex, caseless, err, errlen, path,
-				      regex_line);
-			free(regex);
+		} else if (regex && *v == 'd' &&
+			   STARTS(v, "device_replacement: 'Spider'")) {
+			quoted = yaml_quoted(regex);
+			rc = quoted ? add_rule(b, quoted, caseless, err, errlen,
+					       path, regex_line) : 0;
+			free(quoted);
 			regex = NULL;
 		}
 	}
-	free(regex);
+	sl_buf_release(&text);
 	if (rc)
 		goto fail;
-	if (ferror(fp)) {
-		snprintf(err, errlen, "%s: read error", path);
-		goto fail;
-	}
 	if (!b->n) {
 		snprintf(err, errlen, "%s: no Spider rules in device_parsers (not uap-core's regexes.yaml?)",
 			 path);
@@ -382,11 +418,8 @@ struct sl_bots *sl_bots_load(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: out of memory", path);
 		goto fail;
 	}
-	fclose(fp);
 	return b;
 fail:
-	if (fp)
-		fclose(fp);
 	sl_bots_free(b);
 	return NULL;
 }
@@ -410,6 +443,11 @@ bool sl_bots_match(struct sl_bots *b, const char *ua, char *out,
 
 		if (b->rules[i].nlits && !prefilter_hit(&b->rules[i], ua, len))
 			continue;
+		if (!b->rules[i].re && (b->rules[i].broken ||
+					compile_rule(&b->rules[i], false, &from))) {
+			b->rules[i].broken = true;
+			continue;
+		}
 		rc = pcre2_match(b->rules[i].re, (PCRE2_SPTR)ua, len, 0, 0,
 				 b->md, NULL);
 		if (rc <= 0)
@@ -470,6 +508,7 @@ void sl_bots_free(struct sl_bots *b)
 		return;
 	for (i = 0; i < b->n; i++) {
 		pcre2_code_free(b->rules[i].re);
+		free(b->rules[i].body);
 		free(b->rules[i].lits);
 		free(b->rules[i].text);
 	}

@@ -16,12 +16,19 @@
 
 struct sl_bots;
 
+/* For a process that checks one user agent (a CGI request): each rule
+ * is compiled when a user agent first needs it, and not JIT-compiled.
+ * Loading then costs a tenth; a rule that does not compile is found
+ * only then, and never matches (sluice check-config compiles them all). */
+#define SL_BOTS_LAZY 1u
+
 /*
- * Read and compile the Spider rules of the regexes.yaml at path. On
- * failure returns NULL with one line in err naming the file (and the
- * rule, for one that does not compile).
+ * Read and compile the Spider rules of the regexes.yaml at path (flags:
+ * 0 or SL_BOTS_LAZY). On failure returns NULL with one line in err naming
+ * the file (and the rule, for one that does not compile).
  */
-struct sl_bots *sl_bots_load(const char *path, char *err, size_t errlen);
+struct sl_bots *sl_bots_load(const char *path, unsigned int flags, char *err,
+			     size_t errlen);
 
 /* The number of rules loaded. */
 size_t sl_bots_count(const struct sl_bots *bots);

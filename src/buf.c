@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "buf.h"
 
@@ -350,6 +353,40 @@ const char *sl_list_next(const char **cursor, size_t *len)
 	}
 	*cursor = p;
 	return NULL;
+}
+
+int sl_buf_read_file(struct sl_buf *b, const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	/* Room for the size it has now; a file that grows is read on. */
+	if (fstat(fd, &st) == 0 && st.st_size > 0 &&
+	    sl_buf_reserve(b, (size_t)st.st_size + 1))
+		rc = -ENOMEM;
+	while (!rc) {
+		ssize_t n;
+
+		if (b->cap - b->len < 2 && sl_buf_reserve(b, 4096)) {
+			rc = -ENOMEM;
+			break;
+		}
+		n = read(fd, b->data + b->len, b->cap - b->len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			rc = -errno;
+		else if (n == 0)
+			break;
+		else
+			b->len += (size_t)n;
+	}
+	if (b->data)
+		b->data[b->len] = '\0';
+	close(fd);
+	return rc;
 }
 
 void sl_buf_reset(struct sl_buf *b)

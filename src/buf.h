@@ -113,6 +113,11 @@ static inline size_t sl_json_plain_span_short(const char *s, size_t len)
  */
 const char *sl_list_next(const char **cursor, size_t *len);
 
+/* Append the whole of the file at path. Returns 0, or a negative errno
+ * (open or read failed: b may hold part of it). */
+int sl_buf_read_file(struct sl_buf *b, const char *path)
+	__attribute__((warn_unused_result));
+
 /* Forget the content but keep the allocation for reuse. */
 void sl_buf_reset(struct sl_buf *b);
 

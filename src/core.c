@@ -90,9 +90,9 @@ const char *sl_core_default_config(void)
 	return SL_CONFIG_FILE;
 }
 
-int sl_core_open_edge(const struct sl_config *cfg, struct sl_bots **bots,
-		      struct sl_geoip **geoip, struct sl_limits **limits,
-		      char *err, size_t errlen)
+int sl_core_open_edge(const struct sl_config *cfg, unsigned int bots_flags,
+		      struct sl_bots **bots, struct sl_geoip **geoip,
+		      struct sl_limits **limits, char *err, size_t errlen)
 {
 	*bots = NULL;
 	*geoip = NULL;
@@ -100,7 +100,8 @@ int sl_core_open_edge(const struct sl_config *cfg, struct sl_bots **bots,
 		*limits = NULL;
 	if (cfg->bots != SL_BOTS_OFF) {
 		*bots = sl_bots_load(cfg->bots_file ? cfg->bots_file :
-				     SL_BOTS_DEFAULT_FILE, err, errlen);
+				     SL_BOTS_DEFAULT_FILE, bots_flags, err,
+				     errlen);
 		/* A list named in the file must be there; the default one
 		 * (a package) may be missing, which costs only the tags. */
 		if (!*bots && cfg->bots_file)
@@ -166,8 +167,12 @@ struct sl_core *sl_core_new(const char *config_path, unsigned int flags,
 		sl_log(SL_LOG_WARN, NULL, NULL,
 		       "no shared counters in %s: %s; /metrics will answer 503",
 		       core->cfg->spool_dir, strerror(-rc));
-	if (sl_core_open_edge(core->cfg, &core->bots, &core->geoip,
-			      &core->limits, err, errlen))
+	/* One request per process: the crawler rules it needs, when it
+	 * needs them. */
+	if (sl_core_open_edge(core->cfg,
+			      flags & SL_CORE_ONE_SHOT ? SL_BOTS_LAZY : 0,
+			      &core->bots, &core->geoip, &core->limits, err,
+			      errlen))
 		goto out_free;
 	return core;
 

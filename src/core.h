@@ -57,15 +57,16 @@ struct sl_geoip;
 struct sl_limits;
 
 /*
- * Open what cfg's edge features need: the crawler list (http.bots; the
- * default list missing is only a warning), the GeoIP databases and the
+ * Open what cfg's edge features need: the crawler list (http.bots, loaded
+ * with bots_flags of bots.h; the default list missing is only a warning),
+ * the GeoIP databases and the
  * shared rate-limit table (not when limits is NULL: sluice check-config
  * makes no file). Each is NULL when not configured. Returns 0,
  * or -1 with a line naming the file in err. sluice check-config calls it
  * too, so a missing or corrupt file is found before a request is.
  */
-int sl_core_open_edge(const struct sl_config *cfg, struct sl_bots **bots,
-		      struct sl_geoip **geoip, struct sl_limits **limits,
-		      char *err, size_t errlen);
+int sl_core_open_edge(const struct sl_config *cfg, unsigned int bots_flags,
+		      struct sl_bots **bots, struct sl_geoip **geoip,
+		      struct sl_limits **limits, char *err, size_t errlen);
 
 #endif /* SL_CORE_H */

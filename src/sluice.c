@@ -95,7 +95,7 @@ static int check_config(const char *path)
 		return 1;
 	}
 	/* The files the edge features read: the crawler list, GeoIP. */
-	if (sl_core_open_edge(cfg, &bots, &geoip, NULL, err, sizeof(err))) {
+	if (sl_core_open_edge(cfg, 0, &bots, &geoip, NULL, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
 		sl_config_destroy(cfg);
 		return 1;

@@ -7,7 +7,9 @@
  * long rule when no word of it is in the user agent (src/bots.c). Here
  * every Spider rule is compiled as written and tried in full: the two
  * must agree on every user agent (but the server libraries Sluice
- * exempts). Prints the counts; exits 1 on any disagreement.
+ * exempts), with the list loaded whole and loaded lazily (SL_BOTS_LAZY,
+ * as a CGI request loads it). Prints the counts; exits 1 on any
+ * disagreement.
  */
 #include "config.h"
 
@@ -101,7 +103,7 @@ static int reference_match(const char *ua)
 
 int main(int argc, char **argv)
 {
-	struct sl_bots *b;
+	struct sl_bots *b, *lazy;
 	char err[256], line[16384], ua[16384], match[64];
 	unsigned long cases = 0, crawlers = 0, exempt = 0, differ = 0;
 	FILE *fp;
@@ -110,9 +112,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bots-check REGEXES.YAML TEST_DEVICE.YAML\n");
 		return 2;
 	}
-	b = sl_bots_load(argv[1], err, sizeof(err));
-	if (!b || load_reference(argv[1])) {
-		fprintf(stderr, "bots-check: %s\n", b ? "reference rules" : err);
+	b = sl_bots_load(argv[1], 0, err, sizeof(err));
+	lazy = b ? sl_bots_load(argv[1], SL_BOTS_LAZY, err, sizeof(err)) : NULL;
+	if (!lazy || load_reference(argv[1])) {
+		fprintf(stderr, "bots-check: %s\n", lazy ? "reference rules" : err);
 		return 1;
 	}
 	fp = fopen(argv[2], "r");
@@ -138,10 +141,17 @@ int main(int argc, char **argv)
 			differ++;
 			printf("differ (sluice %d, rules %d): %s\n", ours, theirs, ua);
 		}
+		ours = sl_bots_match(lazy, ua, match, sizeof(match));
+		if (ours != theirs) {
+			differ++;
+			printf("differ (sluice lazily %d, rules %d): %s\n", ours,
+			       theirs, ua);
+		}
 	}
 	fclose(fp);
 	printf("%lu user agents: %lu crawlers, %lu server libraries exempt, %lu differ\n",
 	       cases, crawlers, exempt, differ);
 	sl_bots_free(b);
+	sl_bots_free(lazy);
 	return differ || !cases ? 1 : 0;
 }
