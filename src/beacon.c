@@ -114,29 +114,6 @@ struct span {
 	size_t at, len;
 };
 
-/* Decode one %-escape at p (p[0] is '%', end past the pair) into *c.
- * False when it is not one. */
-static bool percent(const char *p, const char *end, unsigned char *c)
-{
-	static const signed char hex[256] = {
-		['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
-		['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
-		['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
-		['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14,
-		['E'] = 15, ['F'] = 16,
-	};	/* the digit's value plus one; 0 for none */
-	int hi, lo;
-
-	if (end - p < 3)
-		return false;
-	hi = hex[(unsigned char)p[1]];
-	lo = hex[(unsigned char)p[2]];
-	if (!hi || !lo)
-		return false;
-	*c = (unsigned char)((hi - 1) << 4 | (lo - 1));
-	return true;
-}
-
 /* Byte c as it goes into a JSON string, at o; where it ended. */
 static char *json_byte(char *o, unsigned char c)
 {
@@ -219,8 +196,11 @@ static const char *query_text(const char *query, struct sl_buf *out,
 			if (c == '+') {
 				c = ' ';
 			} else if (c == '%') {
-				if (!percent(p, end, &c))
+				int b = sl_percent_byte(p, end);
+
+				if (b < 0)
 					return "query has a bad %-escape";
+				c = (unsigned char)b;
 				p += 2;
 			}
 			high |= c;

@@ -280,9 +280,22 @@ static int compile_rule(struct rule *r, bool jit, PCRE2_SIZE *off)
 	return 0;
 }
 
+/* The line number of at in text (split into lines already: the NUL that
+ * ended each line counts as its newline). */
+static unsigned int line_of(const char *text, const char *at)
+{
+	unsigned int n = 1;
+
+	for (; text < at; text++)
+		n += *text == '\n' || *text == '\0';
+	return n;
+}
+
+/* Add the rule regex (its text at `at` of the file's text, for the line
+ * an error names). */
 static int add_rule(struct sl_bots *b, const char *regex, bool caseless,
 		    char *err, size_t errlen, const char *path,
-		    unsigned int lineno)
+		    const char *text, const char *at)
 {
 	struct rule *r;
 	const char *body = regex;
@@ -322,7 +335,7 @@ static int add_rule(struct sl_bots *b, const char *regex, bool caseless,
 
 		pcre2_get_error_message(code, msg, sizeof(msg));
 		snprintf(err, errlen, "%s:%u: the rule does not compile: %s",
-			 path, lineno, (const char *)msg);
+			 path, line_of(text, at), (const char *)msg);
 		return -EINVAL;
 	}
 	if (build_prefilter(r, r->body)) {
@@ -350,10 +363,9 @@ struct sl_bots *sl_bots_load(const char *path, unsigned int flags, char *err,
 {
 	struct sl_bots *b = calloc(1, sizeof(*b));
 	struct sl_buf text = { 0 };
-	const char *regex = NULL;
+	const char *regex = NULL, *v;
 	char *line, *next, *quoted;
 	bool in_devices = false, caseless = false;
-	unsigned int lineno = 0, regex_line = 0;
 	int rc = 0;
 
 	if (!b) {
@@ -370,17 +382,19 @@ struct sl_bots *sl_bots_load(const char *path, unsigned int flags, char *err,
 		goto fail;
 	}
 	/* Entries of device_parsers: "  - regex: '...'", then optional
-	 * "    regex_flag: 'i'" and "    device_replacement: 'Spider'". */
-	for (line = text.data; !rc && line && *line; line = next) {
-		const char *v;
-
+	 * "    regex_flag: 'i'" and "    device_replacement: 'Spider'".
+	 * Nothing before the section's first line can be one: the walk
+	 * starts there. */
+	line = text.data;
+	if ((next = memmem(text.data, text.len, "\ndevice_parsers:", 16)))
+		line = next + 1;
+	for (; !rc && line && *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = '\0';
-		lineno++;
 		/* A blank line (empty once split) is not a new section. */
-		if (line[0] && !isspace((unsigned char)line[0]) &&
-		    line[0] != '#') {
+		if (line[0] && line[0] != ' ' && line[0] != '#' &&
+		    !isspace((unsigned char)line[0])) {
 			in_devices = !strncmp(line, "device_parsers:", 15);
 			continue;
 		}
@@ -392,7 +406,6 @@ struct sl_bots *sl_bots_load(const char *path, unsigned int flags, char *err,
 			;
 		if (*v == '-' && STARTS(v, "- regex: '")) {
 			regex = v + 10;
-			regex_line = lineno;
 			caseless = false;
 		} else if (*v == 'r' && STARTS(v, "regex_flag: 'i'")) {
 			caseless = true;
@@ -400,7 +413,7 @@ struct sl_bots *sl_bots_load(const char *path, unsigned int flags, char *err,
 			   STARTS(v, "device_replacement: 'Spider'")) {
 			quoted = yaml_quoted(regex);
 			rc = quoted ? add_rule(b, quoted, caseless, err, errlen,
-					       path, regex_line) : 0;
+					       path, text.data, regex) : 0;
 			free(quoted);
 			regex = NULL;
 		}

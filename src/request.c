@@ -210,17 +210,6 @@ void sl_request_release(struct sl_request *req)
 	sl_buf_release(&req->body);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode s[0..len) into out (appended). */
 static int decode_component(const char *s, size_t len, struct sl_buf *out)
 {
@@ -233,77 +222,21 @@ static int decode_component(const char *s, size_t len, struct sl_buf *out)
 	 * the compiler reload it for every byte. */
 	o = out->data + out->len;
 	while (s < end) {
-		char c = *s++;
+		int c = (unsigned char)*s++;
 
 		if (c == '+') {
 			c = ' ';
 		} else if (c == '%') {
-			int hi, lo;
-
-			if (end - s < 2)
+			c = sl_percent_byte(s - 1, end);
+			if (c < 0)
 				return -EINVAL;
-			hi = hexval(s[0]);
-			lo = hexval(s[1]);
-			if (hi < 0 || lo < 0)
-				return -EINVAL;
-			c = (char)(hi << 4 | lo);
 			s += 2;
 		}
-		*o++ = c;
+		*o++ = (char)c;
 	}
 	*o = '\0';
 	out->len = (size_t)(o - out->data);
 	return 0;
-}
-
-int sl_query_next_pair(const char **cursor, struct sl_buf *out,
-		       size_t *name_len)
-{
-	const char *p = *cursor, *end;
-	char *o, *name_end = NULL;
-
-	while (*p == '&')
-		p++;
-	if (!*p) {
-		*cursor = p;
-		return 0;
-	}
-	end = p + strcspn(p, "&");
-	*cursor = end;
-	sl_buf_reset(out);
-	if (sl_buf_reserve(out, (size_t)(end - p) + 1))
-		return -ENOMEM;
-	/* One pass: the first '=' ends the name, the rest is decoded as it
-	 * is copied, through a local pointer. */
-	for (o = out->data; p < end; p++) {
-		char c = *p;
-
-		if (c == '=' && !name_end) {
-			name_end = o;
-		} else if (c == '+') {
-			c = ' ';
-		} else if (c == '%') {
-			int hi, lo;
-
-			if (end - p < 3)
-				return -EINVAL;
-			hi = hexval(p[1]);
-			lo = hexval(p[2]);
-			if (hi < 0 || lo < 0)
-				return -EINVAL;
-			c = (char)(hi << 4 | lo);
-			p += 2;
-		}
-		*o++ = c;
-	}
-	if (!name_end) {
-		name_end = o;
-		*o++ = '=';
-	}
-	*o = '\0';
-	*name_len = (size_t)(name_end - out->data);
-	out->len = (size_t)(o - out->data);
-	return 1;
 }
 
 int sl_query_next(const char **cursor, struct sl_buf *name,

@@ -114,14 +114,27 @@ void sl_request_release(struct sl_request *req);
 int sl_query_next(const char **cursor, struct sl_buf *name,
 		  struct sl_buf *value);
 
-/*
- * The same, decoded into one buffer as "name=value" (reset first; the
- * '=' is there when the pair has no value too), the name being the
- * first *name_len bytes: one text to check, where two cost twice the
- * calls.
- */
-int sl_query_next_pair(const char **cursor, struct sl_buf *out,
-		       size_t *name_len);
+/* The byte a %-escape at p ("%2F") stands for, end bounding the text:
+ * 0 to 255, or -1 when it is not one (fewer than two hex digits). */
+static inline int sl_percent_byte(const char *p, const char *end)
+{
+	int v = 0, i;
+
+	if (end - p < 3)
+		return -1;
+	for (i = 1; i <= 2; i++) {
+		char c = p[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+			v |= (c | 0x20) - 'a' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
 
 /* A parameter's value as it is in the query (not NUL-terminated). */
 struct sl_query_span {

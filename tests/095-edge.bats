@@ -92,7 +92,7 @@ outcome()
 	assert_eq "$(outcome bot)" 2
 }
 
-@test "bots: a bots_file that is missing or not the list stops check-config, naming it" {
+@test "bots: a bots_file that is missing, not the list or with a rule that does not compile stops check-config, naming it" {
 	write_config '[http]' 'bots_file = /nonexistent/regexes.yaml'
 	run "$(sl_bin sluice)" check-config "$CONF"
 	[ "$status" -eq 1 ]
@@ -102,6 +102,14 @@ outcome()
 	run "$(sl_bin sluice)" check-config "$CONF"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"empty.yaml: no Spider rules"* ]]
+	printf '%s\n' 'user_agent_parsers: []' 'device_parsers:' \
+		"  - regex: 'Crawly'" "    device_replacement: 'Spider'" '' \
+		"  - regex: '(unclosed'" "    device_replacement: 'Spider'" \
+		>"$BATS_TEST_TMPDIR/bad.yaml"
+	write_config '[http]' "bots_file = $BATS_TEST_TMPDIR/bad.yaml"
+	run "$(sl_bin sluice)" check-config "$CONF"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"bad.yaml:6: the rule does not compile: missing closing parenthesis"* ]]
 	write_config '[http]' 'bots = sometimes'
 	run "$(sl_bin sluice)" check-config "$CONF"
 	[[ "$output" == *"http.bots: 'sometimes' is not tag, drop or off"* ]]
