@@ -78,10 +78,12 @@ void sl_response_reason_json(struct sl_response *resp, int status,
 	sl_buf_release(&b);
 }
 
-/* Copy n bytes into room reserved before. */
+/* Copy n bytes into room reserved before (p may be NULL when n is 0:
+ * an empty buffer's data). */
 static void put(struct sl_buf *b, const void *p, size_t n)
 {
-	memcpy(b->data + b->len, p, n);
+	if (n)
+		memcpy(b->data + b->len, p, n);
 	b->len += n;
 }
 
