@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <pcre2.h>
 
@@ -286,6 +289,8 @@ static unsigned int line_of(const char *text, const char *at)
 {
 	unsigned int n = 1;
 
+	if (!text)
+		return 0;	/* from the rules file: compiled lazily only */
 	for (; text < at; text++)
 		n += *text == '\n' || *text == '\0';
 	return n;
@@ -358,35 +363,26 @@ bool sl_bots_exempt(const char *ua)
 /* Whether text (after a line's indentation) starts with key. */
 #define STARTS(text, key) (!strncmp((text), (key), sizeof(key) - 1))
 
-struct sl_bots *sl_bots_load(const char *path, unsigned int flags, char *err,
-			     size_t errlen)
+/*
+ * Walk the list's text (modified: its lines are split) for the Spider
+ * rules of device_parsers and add each; when extracted is given, append
+ * each rule to it as a line of the rules file (see below). Returns 0 or
+ * a negative errno with err set.
+ */
+static int parse_list(struct sl_bots *b, const char *path, struct sl_buf *text,
+		      struct sl_buf *extracted, char *err, size_t errlen)
 {
-	struct sl_bots *b = calloc(1, sizeof(*b));
-	struct sl_buf text = { 0 };
 	const char *regex = NULL, *v;
 	char *line, *next, *quoted;
 	bool in_devices = false, caseless = false;
 	int rc = 0;
 
-	if (!b) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		return NULL;
-	}
-	b->lazy = flags & SL_BOTS_LAZY;
-	/* The whole file at once: line by line through stdio cost more
-	 * than compiling the rules. */
-	rc = sl_buf_read_file(&text, path);
-	if (rc) {
-		snprintf(err, errlen, "%s: cannot open the crawler list: %s",
-			 path, strerror(-rc));
-		goto fail;
-	}
 	/* Entries of device_parsers: "  - regex: '...'", then optional
 	 * "    regex_flag: 'i'" and "    device_replacement: 'Spider'".
 	 * Nothing before the section's first line can be one: the walk
 	 * starts there. */
-	line = text.data;
-	if ((next = memmem(text.data, text.len, "\ndevice_parsers:", 16)))
+	line = text->data;
+	if ((next = memmem(text->data, text->len, "\ndevice_parsers:", 16)))
 		line = next + 1;
 	for (; !rc && line && *line; line = next) {
 		next = strchr(line, '\n');
@@ -413,11 +409,142 @@ struct sl_bots *sl_bots_load(const char *path, unsigned int flags, char *err,
 			   STARTS(v, "device_replacement: 'Spider'")) {
 			quoted = yaml_quoted(regex);
 			rc = quoted ? add_rule(b, quoted, caseless, err, errlen,
-					       path, text.data, regex) : 0;
+					       path, text->data, regex) : 0;
+			if (!rc && quoted && extracted &&
+			    (sl_buf_puts(extracted, caseless ? "i " : "- ") ||
+			     sl_buf_puts(extracted, quoted) ||
+			     sl_buf_puts(extracted, "\n")))
+				rc = -ENOMEM;
 			free(quoted);
 			regex = NULL;
 		}
 	}
+	return rc;
+}
+
+/*
+ * The rules file: for the processes that load the list lazily (a CGI
+ * request each), the Spider rules extracted from it, kept in a
+ * directory of Sluice's (the spool's) so that the next one reads a few
+ * lines instead of the whole list. Its first line names the file
+ * format, its second the list's identity (device, inode, size, change
+ * time, path): a list replaced or edited is read again. Then one rule a
+ * line, "i " (caseless) or "- ", and the pattern as the list has it.
+ */
+#define RULES_FILE "bots.rules"
+#define RULES_FORMAT "sluice bots.rules 1\n"
+
+/* The list's identity line, into out (size bytes); false when it does
+ * not fit. */
+static bool list_identity(const struct stat *st, const char *path, char *out,
+			  size_t size)
+{
+	int n = snprintf(out, size, "%ju %ju %jd %jd %ld %s\n",
+			 (uintmax_t)st->st_dev, (uintmax_t)st->st_ino,
+			 (intmax_t)st->st_size, (intmax_t)st->st_mtim.tv_sec,
+			 (long)st->st_mtim.tv_nsec, path);
+
+	return n > 0 && (size_t)n < size;
+}
+
+/* The rules from dir's rules file when it is the list's (identity id):
+ * 0, or -1 (b holds no rule then) to read the list. */
+static int rules_file_load(struct sl_bots *b, const char *dir, const char *id,
+			   const char *path)
+{
+	struct sl_buf text = { 0 };
+	char file[4096], err[8];
+	char *line, *next;
+	size_t idlen = strlen(id);
+	int rc = -1;
+
+	if (snprintf(file, sizeof(file), "%s/%s", dir, RULES_FILE) >=
+	    (int)sizeof(file) || sl_buf_read_file(&text, file) ||
+	    text.len < sizeof(RULES_FORMAT) - 1 + idlen ||
+	    memcmp(text.data, RULES_FORMAT, sizeof(RULES_FORMAT) - 1) ||
+	    memcmp(text.data + sizeof(RULES_FORMAT) - 1, id, idlen))
+		goto out;
+	rc = 0;
+	for (line = text.data + sizeof(RULES_FORMAT) - 1 + idlen;
+	     !rc && *line; line = next) {
+		next = strchr(line, '\n');
+		if (!next || (line[0] != 'i' && line[0] != '-') ||
+		    line[1] != ' ') {
+			rc = -1;	/* cut short or not ours: read the list */
+			break;
+		}
+		*next++ = '\0';
+		rc = add_rule(b, line + 2, line[0] == 'i', err, sizeof(err),
+			      path, NULL, NULL) ? -1 : 0;
+	}
+	if (!rc && !b->n)
+		rc = -1;
+out:
+	if (rc) {
+		while (b->n) {
+			b->n--;
+			free(b->rules[b->n].body);
+			free(b->rules[b->n].lits);
+			free(b->rules[b->n].text);
+		}
+	}
+	sl_buf_release(&text);
+	return rc;
+}
+
+/* Write dir's rules file (a new file, renamed over the old): best
+ * effort, the list stays the truth. */
+static void rules_file_write(const char *dir, const char *id,
+			     const struct sl_buf *rules)
+{
+	char tmp[4096], file[4096];
+	int fd, ok;
+
+	if (snprintf(file, sizeof(file), "%s/%s", dir, RULES_FILE) >=
+	    (int)sizeof(file) ||
+	    snprintf(tmp, sizeof(tmp), "%s/%s.%ld", dir, RULES_FILE,
+		     (long)getpid()) >= (int)sizeof(tmp))
+		return;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	ok = write(fd, RULES_FORMAT, sizeof(RULES_FORMAT) - 1) ==
+	     (ssize_t)(sizeof(RULES_FORMAT) - 1) &&
+	     write(fd, id, strlen(id)) == (ssize_t)strlen(id) &&
+	     write(fd, rules->data, rules->len) == (ssize_t)rules->len;
+	if (close(fd) || !ok || rename(tmp, file))
+		unlink(tmp);
+}
+
+struct sl_bots *sl_bots_load(const char *path, unsigned int flags,
+			     const char *rules_dir, char *err, size_t errlen)
+{
+	struct sl_bots *b = calloc(1, sizeof(*b));
+	struct sl_buf text = { 0 }, extracted = { 0 };
+	char id[4096];
+	struct stat st;
+	bool keep;
+	int rc = 0;
+
+	if (!b) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	b->lazy = flags & SL_BOTS_LAZY;
+	/* Lazily, from the rules file when it is this list's. */
+	keep = b->lazy && rules_dir && !stat(path, &st) &&
+	       list_identity(&st, path, id, sizeof(id));
+	if (keep && !rules_file_load(b, rules_dir, id, path))
+		goto out_ready;
+	/* The whole file at once: line by line through stdio cost more
+	 * than compiling the rules. */
+	rc = sl_buf_read_file(&text, path);
+	if (rc) {
+		snprintf(err, errlen, "%s: cannot open the crawler list: %s",
+			 path, strerror(-rc));
+		goto fail;
+	}
+	rc = parse_list(b, path, &text, keep ? &extracted : NULL, err, errlen);
 	sl_buf_release(&text);
 	if (rc)
 		goto fail;
@@ -426,6 +553,10 @@ struct sl_bots *sl_bots_load(const char *path, unsigned int flags, char *err,
 			 path);
 		goto fail;
 	}
+	if (keep)
+		rules_file_write(rules_dir, id, &extracted);
+out_ready:
+	sl_buf_release(&extracted);
 	b->md = pcre2_match_data_create(4, NULL);
 	if (!b->md) {
 		snprintf(err, errlen, "%s: out of memory", path);
@@ -433,6 +564,10 @@ struct sl_bots *sl_bots_load(const char *path, unsigned int flags, char *err,
 	}
 	return b;
 fail:
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "%s: out of memory", path);
+	sl_buf_release(&text);
+	sl_buf_release(&extracted);
 	sl_bots_free(b);
 	return NULL;
 }

@@ -24,11 +24,15 @@ struct sl_bots;
 
 /*
  * Read and compile the Spider rules of the regexes.yaml at path (flags:
- * 0 or SL_BOTS_LAZY). On failure returns NULL with one line in err naming
- * the file (and the rule, for one that does not compile).
+ * 0 or SL_BOTS_LAZY). With SL_BOTS_LAZY and a rules_dir (the spool
+ * directory), the rules extracted from the list are kept there in a
+ * small file (bots.rules) that the next lazy load reads instead of the
+ * list, while the list's device, inode, size and change time stay the
+ * same. On failure returns NULL with one line in err naming the file
+ * (and the rule, for one that does not compile).
  */
-struct sl_bots *sl_bots_load(const char *path, unsigned int flags, char *err,
-			     size_t errlen);
+struct sl_bots *sl_bots_load(const char *path, unsigned int flags,
+			     const char *rules_dir, char *err, size_t errlen);
 
 /* The number of rules loaded. */
 size_t sl_bots_count(const struct sl_bots *bots);

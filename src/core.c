@@ -100,8 +100,9 @@ int sl_core_open_edge(const struct sl_config *cfg, unsigned int bots_flags,
 		*limits = NULL;
 	if (cfg->bots != SL_BOTS_OFF) {
 		*bots = sl_bots_load(cfg->bots_file ? cfg->bots_file :
-				     SL_BOTS_DEFAULT_FILE, bots_flags, err,
-				     errlen);
+				     SL_BOTS_DEFAULT_FILE, bots_flags,
+				     bots_flags & SL_BOTS_LAZY ?
+				     cfg->spool_dir : NULL, err, errlen);
 		/* A list named in the file must be there; the default one
 		 * (a package) may be missing, which costs only the tags. */
 		if (!*bots && cfg->bots_file)

@@ -71,6 +71,33 @@ outcome()
 	[ "${BASH_REMATCH[1]}" -gt 10000 ] && [ "${BASH_REMATCH[2]}" -gt 100 ]
 }
 
+@test "bots: sluice.cgi keeps the list's Spider rules in the spool's bots.rules, read while the list is unchanged" {
+	local list="$BATS_TEST_TMPDIR/regexes.yaml" spiders
+	[ -f /usr/share/uap-core/regexes.yaml ] || skip "uap-core is not installed"
+	cp /usr/share/uap-core/regexes.yaml "$list"
+	spiders=$(grep -c "device_replacement: 'Spider'" "$list")
+	write_config '[http]' "bots_file = $list"
+	cgi GET /pixel 'n=1' HTTP_USER_AGENT="$GOOGLEBOT"
+	assert_eq "$cgi_status" 200
+	assert_eq "$(grep -c '^[i-] ' "$SPOOL/bots.rules")" "$spiders"
+	# While the list is unchanged the rules come from the file: a rule
+	# planted there is obeyed...
+	echo '- Firefox/' >>"$SPOOL/bots.rules"
+	cgi GET /pixel 'n=2' HTTP_USER_AGENT="$FIREFOX"
+	# ...until the list changes, which writes the file anew.
+	touch -d '+1 minute' "$list"
+	cgi GET /pixel 'n=3' HTTP_USER_AGENT="$FIREFOX"
+	assert_eq "$(grep -c '^[i-] ' "$SPOOL/bots.rules")" "$spiders"
+	# A file that is not one is read past: the list decides, and the
+	# file is written anew.
+	echo 'not a rule' >>"$SPOOL/bots.rules"
+	cgi GET /pixel 'n=4' HTTP_USER_AGENT="$GOOGLEBOT"
+	assert_eq "$(grep -c '^[i-] ' "$SPOOL/bots.rules")" "$spiders"
+	assert_eq "$(grep -c 'not a rule' "$SPOOL/bots.rules")" 0
+	assert_eq "$(spool_values events | jq -c '[.data.n, .bot]' | paste -sd' ')" \
+		'["1",true] ["2",true] ["3",null] ["4",true]'
+}
+
 @test "bots = drop: not recorded, answered as ever, counted as outcome bot; server SDKs are kept" {
 	serve '[http]' 'bots = drop'
 	assert_eq "$(collect -A "$GOOGLEBOT" --data "$(event g1)")" 200

@@ -150,7 +150,8 @@ static const char *const user_agents[] = {
 static int bench_bots(long n)
 {
 	char err[256], match[64];
-	struct sl_bots *b = sl_bots_load(SL_BOTS_DEFAULT_FILE, 0, err, sizeof(err));
+	struct sl_bots *b = sl_bots_load(SL_BOTS_DEFAULT_FILE, 0, NULL, err,
+					 sizeof(err));
 	size_t nua = sizeof(user_agents) / sizeof(user_agents[0]);
 	struct timespec t0, t1;
 	long i, hits = 0;

@@ -7,9 +7,9 @@
  * long rule when no word of it is in the user agent (src/bots.c). Here
  * every Spider rule is compiled as written and tried in full: the two
  * must agree on every user agent (but the server libraries Sluice
- * exempts), with the list loaded whole and loaded lazily (SL_BOTS_LAZY,
- * as a CGI request loads it). Prints the counts; exits 1 on any
- * disagreement.
+ * exempts), with the list loaded whole, loaded lazily (SL_BOTS_LAZY,
+ * as a CGI request loads it) and loaded from the rules file a lazy load
+ * keeps. Prints the counts; exits 1 on any disagreement.
  */
 #include "config.h"
 
@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <pcre2.h>
 
@@ -103,8 +105,10 @@ static int reference_match(const char *ua)
 
 int main(int argc, char **argv)
 {
-	struct sl_bots *b, *lazy;
+	struct sl_bots *b, *lazy, *kept;
 	char err[256], line[16384], ua[16384], match[64];
+	char dir[] = "/tmp/bots-check.XXXXXX", file[64];
+	struct stat st;
 	unsigned long cases = 0, crawlers = 0, exempt = 0, differ = 0;
 	FILE *fp;
 
@@ -112,10 +116,29 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bots-check REGEXES.YAML TEST_DEVICE.YAML\n");
 		return 2;
 	}
-	b = sl_bots_load(argv[1], 0, err, sizeof(err));
-	lazy = b ? sl_bots_load(argv[1], SL_BOTS_LAZY, err, sizeof(err)) : NULL;
-	if (!lazy || load_reference(argv[1])) {
-		fprintf(stderr, "bots-check: %s\n", lazy ? "reference rules" : err);
+	b = sl_bots_load(argv[1], 0, NULL, err, sizeof(err));
+	lazy = b ? sl_bots_load(argv[1], SL_BOTS_LAZY, NULL, err,
+				sizeof(err)) : NULL;
+	/* Through a rules file: the first load writes it, the second
+	 * reads the rules from it. */
+	if (lazy && !mkdtemp(dir)) {
+		perror("bots-check: mkdtemp");
+		return 1;
+	}
+	kept = lazy ? sl_bots_load(argv[1], SL_BOTS_LAZY, dir, err,
+				   sizeof(err)) : NULL;
+	sl_bots_free(kept);
+	snprintf(file, sizeof(file), "%s/bots.rules", dir);
+	if (kept && stat(file, &st)) {
+		fprintf(stderr, "bots-check: %s was not written\n", file);
+		return 1;
+	}
+	kept = kept ? sl_bots_load(argv[1], SL_BOTS_LAZY, dir, err,
+				   sizeof(err)) : NULL;
+	unlink(file);
+	rmdir(dir);
+	if (!kept || load_reference(argv[1])) {
+		fprintf(stderr, "bots-check: %s\n", kept ? "reference rules" : err);
 		return 1;
 	}
 	fp = fopen(argv[2], "r");
@@ -147,11 +170,18 @@ int main(int argc, char **argv)
 			printf("differ (sluice lazily %d, rules %d): %s\n", ours,
 			       theirs, ua);
 		}
+		ours = sl_bots_match(kept, ua, match, sizeof(match));
+		if (ours != theirs) {
+			differ++;
+			printf("differ (sluice from bots.rules %d, rules %d): %s\n",
+			       ours, theirs, ua);
+		}
 	}
 	fclose(fp);
 	printf("%lu user agents: %lu crawlers, %lu server libraries exempt, %lu differ\n",
 	       cases, crawlers, exempt, differ);
 	sl_bots_free(b);
 	sl_bots_free(lazy);
+	sl_bots_free(kept);
 	return differ || !cases ? 1 : 0;
 }
