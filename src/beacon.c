@@ -115,30 +115,13 @@ struct span {
 };
 
 /* Byte c as it goes into a JSON string, at o; where it ended. */
-static char *json_byte(char *o, unsigned char c)
+static inline char *json_byte(char *o, unsigned char c)
 {
-	static const char digits[] = "0123456789abcdef";
-
 	if (c >= 0x20 && c != '"' && c != '\\') {
 		*o++ = (char)c;
 		return o;
 	}
-	*o++ = '\\';
-	switch (c) {
-	case '"': *o++ = '"'; break;
-	case '\\': *o++ = '\\'; break;
-	case '\n': *o++ = 'n'; break;
-	case '\r': *o++ = 'r'; break;
-	case '\t': *o++ = 't'; break;
-	case '\b': *o++ = 'b'; break;
-	case '\f': *o++ = 'f'; break;
-	default:
-		memcpy(o, "u00", 3);
-		o[3] = digits[c >> 4];
-		o[4] = digits[c & 15];
-		o += 5;
-	}
-	return o;
+	return sl_json_escape_byte(o, c);
 }
 
 /*

@@ -211,7 +211,6 @@ size_t sl_json_plain_span(const char *s, size_t len)
  * case (6 bytes per byte); returns where it ended. */
 static char *escape_into(char *o, const char *s, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
 	size_t i = 0, n;
 
 #ifdef __SSE2__
@@ -243,31 +242,13 @@ static char *escape_into(char *o, const char *s, size_t len)
 	}
 #endif
 	for (;;) {
-		unsigned char c;
-
 		n = sl_json_plain_span(s + i, len - i);
 		memcpy(o, s + i, n);
 		o += n;
 		i += n;
 		if (i == len)
 			return o;
-		c = (unsigned char)s[i++];
-		*o++ = '\\';
-		switch (c) {
-		case '"': *o++ = '"'; break;
-		case '\\': *o++ = '\\'; break;
-		case '\n': *o++ = 'n'; break;
-		case '\r': *o++ = 'r'; break;
-		case '\t': *o++ = 't'; break;
-		case '\b': *o++ = 'b'; break;
-		case '\f': *o++ = 'f'; break;
-		default:
-			*o++ = 'u';
-			*o++ = '0';
-			*o++ = '0';
-			*o++ = hex[c >> 4];
-			*o++ = hex[c & 15];
-		}
+		o = sl_json_escape_byte(o, (unsigned char)s[i++]);
 	}
 }
 

@@ -75,6 +75,32 @@ int sl_buf_json_str(struct sl_buf *b, const char *s, size_t len)
  * eight bytes at a time. */
 size_t sl_json_plain_span(const char *s, size_t len);
 
+/* Write at o the JSON escape of c, a byte that needs one (below 0x20, a
+ * quote or a backslash): two to six bytes. Returns where it ended.
+ * Inline: the escaping loops that call it stay tight. */
+static inline char *sl_json_escape_byte(char *o, unsigned char c)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	*o++ = '\\';
+	switch (c) {
+	case '"': *o++ = '"'; break;
+	case '\\': *o++ = '\\'; break;
+	case '\n': *o++ = 'n'; break;
+	case '\r': *o++ = 'r'; break;
+	case '\t': *o++ = 't'; break;
+	case '\b': *o++ = 'b'; break;
+	case '\f': *o++ = 'f'; break;
+	default:
+		*o++ = 'u';
+		*o++ = '0';
+		*o++ = '0';
+		*o++ = hex[c >> 4];
+		*o++ = hex[c & 15];
+	}
+	return o;
+}
+
 #ifdef __SSE2__
 /* Of the sixteen bytes x, those that need escaping as bits: a byte does
  * when the unsigned maximum of it and 0x20 is not itself (a control
