@@ -476,14 +476,9 @@ static int meta_text(struct sl_ctx *ctx, const char *app_id,
 static int keep_string(const struct sl_json *j, const struct sl_jtok *tok,
 		       struct sl_buf *strs, size_t *at)
 {
-	*at = SIZE_MAX;
-	if (!tok || !sl_json_is_plain_string(tok, SL_MAX_ID_LEN))
-		return 0;
-	*at = strs->len;
-	if (sl_buf_append(strs, j->text + tok->start, tok->len) ||
-	    sl_buf_append(strs, "", 1))
-		return -ENOMEM;
-	return 0;
+	if (tok && !sl_json_is_plain_string(tok, SL_MAX_ID_LEN))
+		tok = NULL;
+	return sl_json_keep(j, tok, strs, at);
 }
 
 /* Record each event of the plain array j. Returns 0 or -ENOMEM (the core

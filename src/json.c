@@ -423,6 +423,17 @@ int sl_json_put_compact(const struct sl_json *j, const struct sl_jtok *tok,
 	return rc ? rc : sl_buf_append(out, run, (size_t)(end - run));
 }
 
+int sl_json_keep(const struct sl_json *j, const struct sl_jtok *tok,
+		 struct sl_buf *strs, size_t *at)
+{
+	*at = SIZE_MAX;
+	if (!tok)
+		return 0;
+	*at = strs->len;
+	return sl_buf_append(strs, j->text + tok->start, tok->len) ||
+	       sl_buf_append(strs, "", 1) ? -ENOMEM : 0;
+}
+
 int sl_json_string_value(const struct sl_json *j, const struct sl_jtok *tok,
 			 struct sl_buf *out)
 {

@@ -82,6 +82,13 @@ int sl_json_put_compact(const struct sl_json *j, const struct sl_jtok *tok,
 			struct sl_buf *out)
 	__attribute__((warn_unused_result));
 
+/* Append the text of string tok (NULL: none) and a NUL to strs, its
+ * offset in *at (SIZE_MAX for none): a C string that stays put once strs
+ * no longer grows. Returns 0 or -ENOMEM. */
+int sl_json_keep(const struct sl_json *j, const struct sl_jtok *tok,
+		 struct sl_buf *strs, size_t *at)
+	__attribute__((warn_unused_result));
+
 /* The value of string tok, its escapes decoded, appended to out. Returns
  * 0 or -ENOMEM. */
 int sl_json_string_value(const struct sl_json *j, const struct sl_jtok *tok,

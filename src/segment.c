@@ -332,19 +332,6 @@ static bool plain_call(const struct sl_json *j, const struct sl_jtok *item,
 	       plain_opt(j, item, "timestamp", &c->timestamp) != -EAGAIN;
 }
 
-/* Append tok's text and a NUL to strs; its offset in *at (SIZE_MAX for
- * none). */
-static int keep(const struct sl_json *j, const struct sl_jtok *tok,
-		struct sl_buf *strs, size_t *at)
-{
-	*at = SIZE_MAX;
-	if (!tok)
-		return 0;
-	*at = strs->len;
-	return sl_buf_append(strs, j->text + tok->start, tok->len) ||
-	       sl_buf_append(strs, "", 1) ? -ENOMEM : 0;
-}
-
 /* {"context":...,"sentAt":...} of the batch, into meta (left empty when
  * it has neither). */
 static int plain_meta(const struct sl_json *j, const struct sl_jtok *ctxt,
@@ -389,10 +376,10 @@ static bool add_plain_calls(struct sl_ctx *ctx, const struct sl_section *src,
 		};
 
 		sl_buf_reset(strs);
-		if (keep(j, c->event, strs, &at[0]) ||
-		    keep(j, c->message_id, strs, &at[1]) ||
-		    keep(j, c->user, strs, &at[2]) ||
-		    keep(j, c->anon, strs, &at[3]) ||
+		if (sl_json_keep(j, c->event, strs, &at[0]) ||
+		    sl_json_keep(j, c->message_id, strs, &at[1]) ||
+		    sl_json_keep(j, c->user, strs, &at[2]) ||
+		    sl_json_keep(j, c->anon, strs, &at[3]) ||
 		    sl_json_compact(j, item, data, &ev.data_text, &ev.data_len)) {
 			sl_ctx_fail(ctx, "out of memory for a call");
 			return false;

@@ -393,19 +393,6 @@ static bool plain_ev_data(struct sl_ctx *ctx, const struct sl_json *j,
 	return ok;
 }
 
-/* Append tok's text and a NUL to strs; its offset in *at (SIZE_MAX for
- * none). */
-static int keep(const struct sl_json *j, const struct sl_jtok *tok,
-		struct sl_buf *strs, size_t *at)
-{
-	*at = SIZE_MAX;
-	if (!tok)
-		return 0;
-	*at = strs->len;
-	return sl_buf_append(strs, j->text + tok->start, tok->len) ||
-	       sl_buf_append(strs, "", 1) ? -ENOMEM : 0;
-}
-
 /* Record one checked event; 0 or a negative errno (the core answers). */
 static int plain_record(struct sl_ctx *ctx, const struct sl_json *j,
 			const struct plain_ev *f)
@@ -427,7 +414,7 @@ static int plain_record(struct sl_ctx *ctx, const struct sl_json *j,
 
 	sl_buf_reset(strs);
 	for (i = 0; i < 6; i++)
-		if (keep(j, toks[i], strs, &at[i])) {
+		if (sl_json_keep(j, toks[i], strs, &at[i])) {
 			sl_ctx_fail(ctx, "out of memory for an event");
 			return -ENOMEM;
 		}

@@ -217,10 +217,8 @@ static int track_plain(struct sl_ctx *ctx)
 	at = malloc(events->count * sizeof(*at));
 	for (k = 0, ev = events + 1; rc > 0 && at && k < events->count;
 	     k++, ev = &j.tok[ev->next]) {
-		type = sl_json_member(&j, ev, "type");
-		at[k] = strs->len;
-		if (sl_buf_append(strs, j.text + type->start, type->len) ||
-		    sl_buf_append(strs, "", 1))
+		if (sl_json_keep(&j, sl_json_member(&j, ev, "type"), strs,
+				 &at[k]))
 			rc = -1;
 	}
 	if (rc < 0 || !at) {
