@@ -8,23 +8,10 @@
 
 #include "buf.h"
 
-/* FNV-1a over n bytes of p, from h: the BASIS to start, or what an
+/* FNV-1a over n bytes of p, from h: SL_FNV64_BASIS to start, or what an
  * earlier call returned to go on. For hash tables, not for anything a
- * client must not be able to collide. 32 bits for small tables (fewer
- * collisions in their low bits on the names they hold, measured), 64
- * where the hash itself is kept as a key. */
-#define SL_FNV32_BASIS 2166136261u
+ * client must not be able to collide. */
 #define SL_FNV64_BASIS 0xcbf29ce484222325ull
-
-static inline uint32_t sl_fnv1a32(uint32_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ b[i]) * 16777619u;
-	return h;
-}
 
 static inline uint64_t sl_fnv1a64(uint64_t h, const void *p, size_t n)
 {
