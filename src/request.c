@@ -9,45 +9,6 @@
 
 #include "request.h"
 
-/*
- * A hash of a variable name of n bytes, from its length and three of its
- * bytes: the names a server sends differ there (HTTP_ACCEPT and
- * HTTP_ACCEPT_LANGUAGE by length, REMOTE_ADDR and SERVER_ADDR by the
- * middle), and it costs a few instructions where hashing every byte cost
- * some 90 per name. Each slot keeps the hash and length of its name, so
- * a probe that meets another name costs no string compare; a client
- * choosing header names that collide lengthens probes, bounded by the
- * table's size.
- */
-static inline __attribute__((always_inline))
-uint32_t name_hash(const char *name, size_t n)
-{
-	const unsigned char *b = (const unsigned char *)name;
-	uint32_t h;
-
-	if (!n)
-		return 0;
-	h = (uint32_t)n * 0x9e3779b1u ^ b[n - 1] * 0x85ebca6bu ^
-	    b[n / 2] * 0xc2b2ae35u ^ b[n > 5 ? 5 + (n - 5) / 4 : 0] * 0x27d4eb2fu;
-	return h ^ h >> 15;
-}
-
-/* The slot of name (n bytes, hash h), or the empty slot where it would
- * go. An entry whose name has the same length and hash is compared with
- * memcmp: it is at least n + 1 bytes long ("NAME=..."). */
-static inline __attribute__((always_inline))
-size_t find_slot(const struct sl_request *req, const char *name, size_t n,
-		 uint32_t h)
-{
-	size_t k = h & (SL_PARAM_SLOTS - 1);
-
-	while (req->params[k] && (req->param_hash[k] != h ||
-				  req->param_len[k] != n ||
-				  memcmp(req->params[k], name, n)))
-		k = (k + 1) & (SL_PARAM_SLOTS - 1);
-	return k;
-}
-
 /* Index the transport's variables, when it can list them. The first of
  * two with one name wins, as getenv(3) does. */
 static void index_params(struct sl_request *req)
@@ -69,8 +30,8 @@ static void index_params(struct sl_request *req)
 		if (!eq || eq - env[i] > UINT16_MAX)
 			continue;
 		n = (size_t)(eq - env[i]);
-		h = name_hash(env[i], n);
-		k = find_slot(req, env[i], n, h);
+		h = sl_request_name_hash(env[i], n);
+		k = sl_request_slot(req, env[i], n, h);
 		if (!req->params[k]) {
 			req->params[k] = env[i];
 			req->param_hash[k] = h;
@@ -83,12 +44,7 @@ static void index_params(struct sl_request *req)
 const char *sl_request_param_n(const struct sl_request *req,
 				const char *name, size_t n)
 {
-	size_t k;
-
-	if (!req->indexed)
-		return req->tp->param(req->io, name);
-	k = find_slot(req, name, n, name_hash(name, n));
-	return req->params[k] ? req->params[k] + n + 1 : NULL;
+	return sl_request_param_inline(req, name, n);
 }
 
 const char *sl_request_header(const struct sl_request *req, const char *name)

@@ -69,16 +69,68 @@ struct sl_request {
 int sl_request_init(struct sl_request *req, const struct sl_transport *tp,
 		    void *io);
 
+/*
+ * A hash of a variable name of n bytes, from its length and three of its
+ * bytes: the names a server sends differ there (HTTP_ACCEPT and
+ * HTTP_ACCEPT_LANGUAGE by length, REMOTE_ADDR and SERVER_ADDR by the
+ * middle), and it costs a few instructions where hashing every byte cost
+ * some 90 per name. Each slot keeps the hash and length of its name, so
+ * a probe that meets another name costs no string compare; a client
+ * choosing header names that collide lengthens probes, bounded by the
+ * table's size.
+ */
+static inline __attribute__((always_inline))
+uint32_t sl_request_name_hash(const char *name, size_t n)
+{
+	const unsigned char *b = (const unsigned char *)name;
+	uint32_t h;
+
+	if (!n)
+		return 0;
+	h = (uint32_t)n * 0x9e3779b1u ^ b[n - 1] * 0x85ebca6bu ^
+	    b[n / 2] * 0xc2b2ae35u ^ b[n > 5 ? 5 + (n - 5) / 4 : 0] * 0x27d4eb2fu;
+	return h ^ h >> 15;
+}
+
+/* The slot of name (n bytes, hash h), or the empty slot where it would
+ * go. An entry whose name has the same length and hash is compared with
+ * memcmp: it is at least n + 1 bytes long ("NAME=..."). */
+static inline __attribute__((always_inline))
+size_t sl_request_slot(const struct sl_request *req, const char *name,
+		       size_t n, uint32_t h)
+{
+	size_t k = h & (SL_PARAM_SLOTS - 1);
+
+	while (req->params[k] && (req->param_hash[k] != h ||
+				  req->param_len[k] != n ||
+				  memcmp(req->params[k], name, n)))
+		k = (k + 1) & (SL_PARAM_SLOTS - 1);
+	return k;
+}
+
+/* The lookup itself, inline so that for a literal name its length, its
+ * hash and the compare are settled when this is compiled. */
+static inline __attribute__((always_inline))
+const char *sl_request_param_inline(const struct sl_request *req,
+				    const char *name, size_t n)
+{
+	size_t k;
+
+	if (!req->indexed)
+		return req->tp->param(req->io, name);
+	k = sl_request_slot(req, name, n, sl_request_name_hash(name, n));
+	return req->params[k] ? req->params[k] + n + 1 : NULL;
+}
+
 /* A CGI variable (e.g. "HTTP_COOKIE") whose name has n bytes, or NULL. */
 const char *sl_request_param_n(const struct sl_request *req,
 			       const char *name, size_t n);
 
-/* The same for a C string (the length of a literal is known when this
- * is compiled). */
-static inline const char *sl_request_param(const struct sl_request *req,
-					   const char *name)
+/* The same for a C string: a literal's lookup costs a probe or two. */
+static inline __attribute__((always_inline))
+const char *sl_request_param(const struct sl_request *req, const char *name)
 {
-	return sl_request_param_n(req, name, strlen(name));
+	return sl_request_param_inline(req, name, strlen(name));
 }
 
 /* The request header name ("X-User-ID": HTTP_X_USER_ID), or NULL. */
