@@ -13,7 +13,7 @@
 
 #include "buf.h"
 
-int sl_buf_reserve(struct sl_buf *b, size_t extra)
+int sl_buf_grow(struct sl_buf *b, size_t extra)
 {
 	size_t need, cap;
 	char *p;

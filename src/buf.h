@@ -22,16 +22,26 @@ struct sl_buf {
 	size_t cap;	/* bytes allocated */
 };
 
-/* Make room for extra more bytes (plus the NUL). Returns 0 or -ENOMEM. */
-int sl_buf_reserve(struct sl_buf *b, size_t extra)
+/* sl_buf_reserve() when the room is not there yet: grows the buffer. */
+int sl_buf_grow(struct sl_buf *b, size_t extra)
 	__attribute__((warn_unused_result));
+
+/* Make room for extra more bytes (plus the NUL). Returns 0 or -ENOMEM.
+ * Inline: nearly every call finds the room there. */
+static inline __attribute__((warn_unused_result))
+int sl_buf_reserve(struct sl_buf *b, size_t extra)
+{
+	if (b->cap - b->len > extra)
+		return 0;
+	return sl_buf_grow(b, extra);
+}
 
 /* Append len bytes. Returns 0 or -ENOMEM. Inline: records are written
  * a few bytes at a time, and most appends need no room made. */
 static inline __attribute__((warn_unused_result))
 int sl_buf_append(struct sl_buf *b, const void *data, size_t len)
 {
-	if (b->cap - b->len <= len && sl_buf_reserve(b, len))
+	if (sl_buf_reserve(b, len))
 		return -ENOMEM;
 	if (len)
 		memcpy(b->data + b->len, data, len);
