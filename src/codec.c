@@ -227,9 +227,35 @@ static void sha256_block(uint32_t h[8], const unsigned char *p)
 		h[i] += v[i];
 }
 
-int sl_sha256_hex(const void *in, size_t len, char hex[65])
+void sl_hex_encode(const unsigned char *in, size_t n, char *out)
 {
 	static const char digits[] = "0123456789abcdef";
+	size_t i = 0;
+
+#ifdef __SSE2__
+	for (; n - i >= 8; i += 8, out += 16) {
+		__m128i x = _mm_loadl_epi64((const __m128i *)(const void *)(in + i));
+		__m128i lo = _mm_and_si128(x, _mm_set1_epi8(0x0f));
+		__m128i hi = _mm_and_si128(_mm_srli_epi16(x, 4),
+					   _mm_set1_epi8(0x0f));
+		/* high nibble first: "ab" for 0xab */
+		__m128i v = _mm_unpacklo_epi8(hi, lo);
+		__m128i letter = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(9)),
+					       _mm_set1_epi8('a' - '0' - 10));
+
+		v = _mm_add_epi8(_mm_add_epi8(v, _mm_set1_epi8('0')), letter);
+		_mm_storeu_si128((__m128i *)(void *)out, v);
+	}
+#endif
+	for (; i < n; i++) {
+		*out++ = digits[in[i] >> 4];
+		*out++ = digits[in[i] & 15];
+	}
+	*out = '\0';
+}
+
+int sl_sha256_hex(const void *in, size_t len, char hex[65])
+{
 	uint32_t h[8] = {
 		0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
 		0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
@@ -252,13 +278,9 @@ int sl_sha256_hex(const void *in, size_t len, char hex[65])
 		last[n - 1 - i] = (unsigned char)(bits >> (8 * i));
 	for (i = 0; i < n; i += 64)
 		sha256_block(h, last + i);
-	for (i = 0; i < 32; i++) {
-		unsigned char byte = (unsigned char)(h[i / 4] >> (24 - 8 * (i % 4)));
-
-		hex[2 * i] = digits[byte >> 4];
-		hex[2 * i + 1] = digits[byte & 15];
-	}
-	hex[64] = '\0';
+	for (i = 0; i < 32; i++)
+		last[i] = (unsigned char)(h[i / 4] >> (24 - 8 * (i % 4)));
+	sl_hex_encode(last, 32, hex);
 	return 0;
 }
 

@@ -44,6 +44,11 @@ bool sl_is_gzip(const void *in, size_t len);
  */
 int sl_gunzip(const void *in, size_t len, size_t max, struct sl_buf *out);
 
+/* in[0..n) as 2n lowercase hex digits and a NUL into out. Eight bytes a
+ * step with SSE2: an event id and a request id are written for every
+ * event. */
+void sl_hex_encode(const unsigned char *in, size_t n, char *out);
+
 /*
  * Write the lowercase hex SHA-256 of in to hex (65 bytes with the NUL).
  * Returns 0.

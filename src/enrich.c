@@ -9,6 +9,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "codec.h"
 #include "enrich.h"
 #include "net.h"
 
@@ -77,25 +78,13 @@ static int random_bytes(unsigned char *p, size_t n)
 	return 0;
 }
 
-static void to_hex(const unsigned char *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		*out++ = digits[in[i] >> 4];
-		*out++ = digits[in[i] & 15];
-	}
-	*out = '\0';
-}
-
 int sl_random_hex(char *out, size_t n)
 {
 	unsigned char raw[64];
 
 	if (n > sizeof(raw) || random_bytes(raw, n))
 		return -EIO;
-	to_hex(raw, n, out);
+	sl_hex_encode(raw, n, out);
 	return 0;
 }
 
@@ -108,7 +97,7 @@ int sl_uuid4(char out[37])
 		return -EIO;
 	u[6] = (u[6] & 0x0f) | 0x40;
 	u[8] = (u[8] & 0x3f) | 0x80;
-	to_hex(u, sizeof(u), hex);
+	sl_hex_encode(u, sizeof(u), hex);
 	memcpy(out, hex, 8);
 	out[8] = '-';
 	memcpy(out + 9, hex + 8, 4);

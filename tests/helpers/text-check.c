@@ -1,7 +1,7 @@
 /* text-check.c - the word-at-a-time text routines against byte-by-byte
  * definitions: sl_utf8_is_valid() and sl_buf_json_str(); and
- * sl_format_i64() against printf, sl_base64_decode() against a decoder of
- * one digit at a time.
+ * sl_format_i64() and sl_hex_encode() against printf, sl_base64_decode()
+ * against a decoder of one digit at a time.
  *
  *   text-check [ROUNDS]   exit 0 when every input agreed, else print the
  *                         first disagreement and exit 1
@@ -12,7 +12,8 @@
  * (default 200000) random strings drawn from bytes that matter. Then
  * integers: the extremes, each power of ten and its neighbours, ROUNDS
  * random ones; ROUNDS random base64 texts (digits, padding, a few bytes
- * that are neither) and the encodings of ROUNDS random byte strings.
+ * that are neither) and the encodings of ROUNDS random byte strings;
+ * every byte value at every offset of 1..40 bytes in hex.
  */
 #include "config.h"
 
@@ -266,6 +267,34 @@ static void check_integers(long rounds)
 	}
 }
 
+/* sl_hex_encode against printf: each byte value at each offset of
+ * each length up to 40 (the 8-byte steps and the tail). */
+static void check_hex(void)
+{
+	unsigned char in[40];
+	char ours[81], theirs[81];
+	size_t len, at, i;
+	unsigned int c;
+
+	for (len = 1; len <= sizeof(in); len++)
+		for (at = 0; at < len; at++)
+			for (c = 0; c < 256; c++) {
+				for (i = 0; i < len; i++)
+					in[i] = (unsigned char)(i * 37 + len);
+				in[at] = (unsigned char)c;
+				memset(ours, 'X', sizeof(ours));
+				sl_hex_encode(in, len, ours);
+				for (i = 0; i < len; i++)
+					snprintf(theirs + 2 * i, 3, "%02x", in[i]);
+				if (strcmp(ours, theirs)) {
+					printf("text-check: byte %u at %zu of %zu in hex: %s, not %s\n",
+					       c, at, len, ours, theirs);
+					exit(1);
+				}
+				checked++;
+			}
+}
+
 int main(int argc, char **argv)
 {
 	static const unsigned char forms[][4] = {
@@ -309,6 +338,7 @@ int main(int argc, char **argv)
 	}
 	check_integers(rounds);
 	check_base64_texts(rounds);
+	check_hex();
 	printf("text-check: %lu inputs agreed\n", checked);
 	return 0;
 }
