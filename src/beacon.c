@@ -240,8 +240,8 @@ static void beacon_pixel(struct sl_ctx *ctx)
 
 	sl_response_set(ctx->resp, 200, "image/gif", sl_pixel_gif,
 			SL_PIXEL_GIF_LEN);
-	sl_response_header(ctx->resp, "Cache-Control",
-			   "no-store, no-cache, must-revalidate");
+	sl_response_lines(ctx->resp,
+			  "Cache-Control: no-store, no-cache, must-revalidate\r\n");
 	if (sl_ctx_busy(ctx))
 		return;
 	why = query_text(ctx->req->query, data, &ctx->scratch[1]);

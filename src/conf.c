@@ -365,18 +365,31 @@ static int set_value(struct parser *ps, const struct key_def *def,
 				"record, anonymize or drop");
 	case T_ORIGINS: {
 		const char *cursor = v, *item, *host;
+		struct sl_buf list = { 0 };
 		size_t len;
+		int set;
 
+		/* Kept as "a,b,c": the check of each request's Origin walks
+		 * it without trimming blanks. */
 		while ((item = sl_list_next(&cursor, &len))) {
 			host = !strncmp(item, "https://", 8) ? item + 8 :
 			       !strncmp(item, "http://", 7) ? item + 7 : NULL;
 			if (!host || host >= item + len ||
 			    memchr(host, '/', (size_t)(item + len - host)) ||
-			    memchr(item, '*', len))
+			    memchr(item, '*', len)) {
+				sl_buf_release(&list);
 				return fail(ps, "http.cors_origins: '%.*s' is not an origin like https://shop.example.com (no path, no wildcard: browsers send credentials)",
 					    (int)len, item);
+			}
+			if ((list.len && sl_buf_append(&list, ",", 1)) ||
+			    sl_buf_append(&list, item, len)) {
+				sl_buf_release(&list);
+				return fail(ps, "out of memory");
+			}
 		}
-		return set_string(ps, slot, v);
+		set = set_string(ps, slot, list.data ? list.data : "");
+		sl_buf_release(&list);
+		return set;
 	}
 	case T_FSYNC:
 		if (!strcmp(v, "never") || !strcmp(v, "false"))

@@ -9,18 +9,25 @@
 #include "buf.h"
 #include "cors.h"
 
-/* True when origin is one of http.cors_origins (exact match). */
+/* True when origin is one of http.cors_origins (kept as "a,b,c"; the
+ * same origin but for case matches too). */
 static bool origin_allowed(const struct sl_config *cfg, const char *origin)
 {
-	const char *cursor = cfg->cors_origins, *item;
-	size_t len;
+	const char *p = cfg->cors_origins, *end;
+	size_t n, len;
 
-	if (!cursor || !origin || !*origin)
+	if (!p || !origin || !*origin)
 		return false;
-	while ((item = sl_list_next(&cursor, &len)))
-		if (len == strlen(origin) && !strncasecmp(item, origin, len))
+	n = strlen(origin);
+	for (;; p = end + 1) {
+		end = strchr(p, ',');
+		len = end ? (size_t)(end - p) : strlen(p);
+		if (len == n && (!memcmp(p, origin, n) ||
+				 !strncasecmp(p, origin, n)))
 			return true;
-	return false;
+		if (!end)
+			return false;
+	}
 }
 
 bool sl_cors_answer(const struct sl_config *cfg, const char *origin,
@@ -28,8 +35,10 @@ bool sl_cors_answer(const struct sl_config *cfg, const char *origin,
 {
 	if (!origin_allowed(cfg, origin))
 		return false;
-	sl_response_header(resp, "Access-Control-Allow-Origin", origin);
-	sl_response_lines(resp, "Access-Control-Allow-Credentials: true\r\n"
+	/* One of the configured origins: no CR or LF in it. */
+	sl_response_lines(resp, "Access-Control-Allow-Origin: ");
+	sl_response_lines(resp, origin);
+	sl_response_lines(resp, "\r\nAccess-Control-Allow-Credentials: true\r\n"
 				"Vary: Origin\r\n");
 	return true;
 }

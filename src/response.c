@@ -93,9 +93,9 @@ void sl_response_header(struct sl_response *resp, const char *name,
 			const char *value)
 {
 	struct sl_buf *h = &resp->headers;
-	size_t nl = strcspn(name, "\r\n"), vl = strcspn(value, "\r\n");
+	size_t nl = strlen(name), vl = strcspn(value, "\r\n");
 
-	if (name[nl] || value[vl] || sl_buf_reserve(h, nl + vl + 4)) {
+	if (value[vl] || sl_buf_reserve(h, nl + vl + 4)) {
 		resp->broken = true;
 		return;
 	}
@@ -104,12 +104,6 @@ void sl_response_header(struct sl_response *resp, const char *name,
 	put(h, value, vl);
 	PUT_LITERAL(h, "\r\n");
 	h->data[h->len] = '\0';
-}
-
-void sl_response_lines(struct sl_response *resp, const char *lines)
-{
-	if (sl_buf_puts(&resp->headers, lines))
-		resp->broken = true;
 }
 
 int sl_response_send(struct sl_response *resp, const struct sl_transport *tp,

@@ -45,14 +45,20 @@ void sl_response_reason_json(struct sl_response *resp, int status,
 			     const char *head, const char *reason,
 			     const char *tail);
 
-/* Add one header line. A name or value holding CR or LF (never sent: it
- * would split the header), or no memory, marks the response broken. */
+/* Add one header line; name is the code's own. A value holding CR or LF
+ * (never sent: it would split the header), or no memory, marks the
+ * response broken. */
 void sl_response_header(struct sl_response *resp, const char *name,
 			const char *value);
 
 /* Add header lines of the code's own ("Name: value\r\n"...), taken as
- * they are. */
-void sl_response_lines(struct sl_response *resp, const char *lines);
+ * they are (a literal's length is known when this is compiled). */
+static inline void sl_response_lines(struct sl_response *resp,
+				     const char *lines)
+{
+	if (sl_buf_append(&resp->headers, lines, strlen(lines)))
+		resp->broken = true;
+}
 
 /*
  * Write the response as a CGI response (Status line, headers, blank line,

@@ -595,8 +595,8 @@ static void get(struct sl_ctx *ctx)
 	if (record_all(ctx, list, false)) {
 		sl_response_set(ctx->resp, 200, "image/gif", sl_pixel_gif,
 				SL_PIXEL_GIF_LEN);
-		sl_response_header(ctx->resp, "Cache-Control",
-				   "no-cache, no-store, must-revalidate");
+		sl_response_lines(ctx->resp,
+				  "Cache-Control: no-cache, no-store, must-revalidate\r\n");
 	}
 out:
 	cJSON_Delete(list);

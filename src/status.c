@@ -26,7 +26,7 @@ void sl_status_health(struct sl_sink *sk, struct sl_response *resp)
 	else
 		sl_response_set(resp, full ? 503 : 200, "application/json",
 				b.data, b.len);
-	sl_response_header(resp, "Cache-Control", "no-store");
+	sl_response_lines(resp, "Cache-Control: no-store\r\n");
 	sl_buf_release(&b);
 }
 
@@ -45,6 +45,6 @@ void sl_status_metrics(struct sl_sink *sk, const char *const *route_names,
 		sl_response_set(resp, 200,
 				"text/plain; version=0.0.4; charset=utf-8",
 				b.data, b.len);
-	sl_response_header(resp, "Cache-Control", "no-store");
+	sl_response_lines(resp, "Cache-Control: no-store\r\n");
 	sl_buf_release(&b);
 }

@@ -34,6 +34,11 @@ setup()
 	assert_eq "$(header Access-Control-Allow-Origin)" http://localhost:8000
 	assert_eq "$(header Access-Control-Allow-Credentials)" true
 	assert_eq "$(header Vary)" Origin
+	# origins compare without regard to case; the answer echoes the request's
+	cgi POST /collect appId=test_release HTTP_ORIGIN=HTTPS://Shop.Example.COM
+	assert_eq "$(header Access-Control-Allow-Origin)" HTTPS://Shop.Example.COM
+	cgi POST /collect appId=test_release HTTP_ORIGIN=https://shop.example.co
+	assert_eq "$(header Access-Control-Allow-Origin)" ""
 }
 
 @test "CORS: an origin not in the list gets no CORS headers and a log line" {
