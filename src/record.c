@@ -71,16 +71,92 @@ int put_i64(struct sl_buf *b, const char *name, int64_t v)
 	return rc ? rc : sl_buf_put_i64(b, v);
 }
 
+/* ,"name":"v" as they are, in one reservation: v (len bytes) needs no
+ * check or escape. */
+static inline __attribute__((always_inline))
+int put_quoted(struct sl_buf *b, const char *name, const char *v, size_t len)
+{
+	size_t ln = strlen(name);
+	char *p;
+
+	if (sl_buf_reserve(b, ln + len + 6))
+		return -ENOMEM;
+	p = b->data + b->len;
+	p[0] = ',';
+	p[1] = '"';
+	memcpy(p + 2, name, ln);
+	memcpy(p + 2 + ln, "\":\"", 3);
+	memcpy(p + 5 + ln, v, len);
+	p[5 + ln + len] = '"';
+	b->len += ln + len + 6;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+#ifdef __SSE2__
+/* Of the sixteen bytes x, those that are not printable ASCII needing no
+ * escape, as bits. */
+static inline unsigned int not_plain16(__m128i x)
+{
+	return (unsigned int)(sl_escape_mask16(x) | _mm_movemask_epi8(x));
+}
+#endif
+
+/*
+ * ,"name":"v" in one step when v (len bytes) is printable ASCII with
+ * nothing to escape, as event types, protocols, ids and most user agents
+ * are: no UTF-8 walk, no escaper. Returns 1 when written, 0 when v needs
+ * the general road (nothing written), -ENOMEM.
+ */
+static inline __attribute__((always_inline))
+int put_plain(struct sl_buf *b, const char *name, const char *v, size_t len)
+{
+#ifdef __SSE2__
+	size_t i;
+	unsigned int m = 0;
+
+	if (len < 16) {
+		char pad[16];
+
+		memset(pad, 'a', sizeof(pad));
+		memcpy(pad, v, len);
+		m = not_plain16(_mm_loadu_si128((const __m128i *)(const void *)pad)) &
+		    ((1u << len) - 1);
+	} else {
+		for (i = 0; i + 16 <= len; i += 16)
+			m |= not_plain16(_mm_loadu_si128(
+				(const __m128i *)(const void *)(v + i)));
+		if (i < len)
+			m |= not_plain16(_mm_loadu_si128(
+				(const __m128i *)(const void *)(v + len - 16)));
+	}
+	if (m)
+		return 0;
+	return put_quoted(b, name, v, len) ? -ENOMEM : 1;
+#else
+	(void)b;
+	(void)name;
+	(void)v;
+	(void)len;
+	return 0;
+#endif
+}
+
 /* ,"name":"value" or ,"name":null */
 static inline __attribute__((always_inline))
 int put_opt(struct sl_buf *b, const char *name, const char *v)
 {
+	size_t len;
 	int rc;
 
 	if (!v)
 		return put_key(b, ",", name, ":null");
+	len = strlen(v);
+	rc = put_plain(b, name, v, len);
+	if (rc)
+		return rc < 0 ? rc : 0;
 	rc = sl_buf_append(b, ",", 1);
-	return rc ? rc : sl_json_put_text(b, name, v, strlen(v));
+	return rc ? rc : sl_json_put_text(b, name, v, len);
 }
 
 /* A number as cJSON would print it, without printf for the integers
@@ -158,16 +234,12 @@ static int put_text(struct sl_buf *b, const char *name, const char *text,
 
 /* ,"name":"v" or ,"name":null for a text of the core's own making that
  * needs no check or escape (an address it formatted, hex digits). */
-static int put_own(struct sl_buf *b, const char *name, const char *v)
+static inline __attribute__((always_inline))
+int put_own(struct sl_buf *b, const char *name, const char *v)
 {
-	int rc;
-
 	if (!v)
 		return put_key(b, ",", name, ":null");
-	rc = put_key(b, ",", name, ":\"");
-	if (!rc)
-		rc = sl_buf_puts(b, v);
-	return rc ? rc : sl_buf_append(b, "\"", 1);
+	return put_quoted(b, name, v, strlen(v));
 }
 
 /* ,"ip":…,"user_agent":…,"request_id":…[,"bot":true,"bot_match":…][,"geo":…] */
