@@ -114,6 +114,28 @@ struct span {
 	size_t at, len;
 };
 
+/* What a query byte is to the pixel's writer: most are copied as they
+ * are. */
+enum {
+	Q_PLAIN, Q_END, Q_EQUALS, Q_PLUS, Q_PERCENT, Q_ESCAPE, Q_HIGH,
+};
+
+#define Q_RANGE8(a, v) [a] = v, [a + 1] = v, [a + 2] = v, [a + 3] = v, \
+	[a + 4] = v, [a + 5] = v, [a + 6] = v, [a + 7] = v
+#define Q_RANGE16(a, v) Q_RANGE8(a, v), Q_RANGE8(a + 8, v)
+
+static const unsigned char query_class[256] = {
+	[0] = Q_END, [1] = Q_ESCAPE, [2] = Q_ESCAPE, [3] = Q_ESCAPE,
+	[4] = Q_ESCAPE, [5] = Q_ESCAPE, [6] = Q_ESCAPE, [7] = Q_ESCAPE,
+	Q_RANGE8(0x08, Q_ESCAPE), Q_RANGE16(0x10, Q_ESCAPE),
+	['&'] = Q_END, ['='] = Q_EQUALS, ['+'] = Q_PLUS, ['%'] = Q_PERCENT,
+	['"'] = Q_ESCAPE, ['\\'] = Q_ESCAPE,
+	Q_RANGE16(0x80, Q_HIGH), Q_RANGE16(0x90, Q_HIGH),
+	Q_RANGE16(0xa0, Q_HIGH), Q_RANGE16(0xb0, Q_HIGH),
+	Q_RANGE16(0xc0, Q_HIGH), Q_RANGE16(0xd0, Q_HIGH),
+	Q_RANGE16(0xe0, Q_HIGH), Q_RANGE16(0xf0, Q_HIGH),
+};
+
 /* Byte c as it goes into a JSON string, at o; where it ended. */
 static inline char *json_byte(char *o, unsigned char c)
 {
@@ -137,13 +159,12 @@ static const char *query_text(const char *query, struct sl_buf *out,
 			      struct sl_buf *names)
 {
 	const char *p = query;
-	size_t n = 0, k, nkept = 0;
+	size_t qlen = strlen(query), n = 0, k, nkept = 0;
 
 	if (sl_buf_puts(out, "{"))
 		return "out of memory";
 	sl_buf_reset(names);
 	for (;;) {
-		const char *end;
 		char *o, *base;
 		size_t start = out->len, name_at, name_len, value_at;
 		unsigned int high = 0;
@@ -154,9 +175,8 @@ static const char *query_text(const char *query, struct sl_buf *out,
 			p++;
 		if (!*p)
 			break;
-		end = p + strcspn(p, "&");
 		/* A byte of the query becomes at most six ("\u00XX"). */
-		if (sl_buf_reserve(out, 6 * (size_t)(end - p) + 8))
+		if (sl_buf_reserve(out, 6 * (qlen - (size_t)(p - query)) + 8))
 			return "out of memory";
 		base = out->data;
 		o = base + out->len;
@@ -165,30 +185,51 @@ static const char *query_text(const char *query, struct sl_buf *out,
 		*o++ = '"';
 		name_at = (size_t)(o - base);
 		name_len = value_at = 0;
-		for (; p < end; p++) {
+		for (;; p++) {
 			unsigned char c = (unsigned char)*p;
+			int b;
 
-			if (c == '=' && in_name) {
-				name_len = (size_t)(o - base) - name_at;
-				memcpy(o, "\":\"", 3);
-				o += 3;
-				value_at = (size_t)(o - base);
-				in_name = false;
+			switch (query_class[c]) {
+			case Q_PLAIN:
+				*o++ = (char)c;
 				continue;
-			}
-			if (c == '+') {
-				c = ' ';
-			} else if (c == '%') {
-				int b = sl_percent_byte(p, end);
-
+			case Q_END:
+				break;
+			case Q_EQUALS:
+				if (in_name) {
+					name_len = (size_t)(o - base) - name_at;
+					memcpy(o, "\":\"", 3);
+					o += 3;
+					value_at = (size_t)(o - base);
+					in_name = false;
+				} else {
+					*o++ = '=';
+				}
+				continue;
+			case Q_PLUS:
+				*o++ = ' ';
+				continue;
+			case Q_PERCENT:
+				/* The two digits are read only while they
+				 * are hex: never past the pair's '&' or the
+				 * query's end. */
+				b = sl_percent_byte(p, p + 3);
 				if (b < 0)
 					return "query has a bad %-escape";
-				c = (unsigned char)b;
 				p += 2;
+				high |= (unsigned int)b;
+				zero |= b == 0;
+				o = json_byte(o, (unsigned char)b);
+				continue;
+			case Q_ESCAPE:
+				o = sl_json_escape_byte(o, c);
+				continue;
+			default:	/* Q_HIGH */
+				high |= c;
+				*o++ = (char)c;
+				continue;
 			}
-			high |= c;
-			zero |= c == 0;
-			o = json_byte(o, c);
+			break;
 		}
 		if (in_name) {
 			name_len = (size_t)(o - base) - name_at;
