@@ -370,13 +370,6 @@ int sl_buf_read_file(struct sl_buf *b, const char *path)
 	return rc;
 }
 
-void sl_buf_reset(struct sl_buf *b)
-{
-	b->len = 0;
-	if (b->data)
-		b->data[0] = '\0';
-}
-
 void sl_buf_release(struct sl_buf *b)
 {
 	free(b->data);
@@ -384,10 +377,3 @@ void sl_buf_release(struct sl_buf *b)
 	b->len = b->cap = 0;
 }
 
-void sl_buf_recycle(struct sl_buf *b, size_t keep)
-{
-	if (b->cap > keep)
-		sl_buf_release(b);
-	else
-		sl_buf_reset(b);
-}

@@ -155,7 +155,12 @@ int sl_buf_read_file(struct sl_buf *b, const char *path)
 	__attribute__((warn_unused_result));
 
 /* Forget the content but keep the allocation for reuse. */
-void sl_buf_reset(struct sl_buf *b);
+static inline void sl_buf_reset(struct sl_buf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
 
 /* Free the allocation; the buffer is empty afterwards. */
 void sl_buf_release(struct sl_buf *b);
@@ -163,6 +168,12 @@ void sl_buf_release(struct sl_buf *b);
 /* Between two uses of a buffer kept for reuse: reset it when its
  * allocation is at most keep bytes, free it otherwise (one large request
  * must not hold its memory until the process ends). */
-void sl_buf_recycle(struct sl_buf *b, size_t keep);
+static inline void sl_buf_recycle(struct sl_buf *b, size_t keep)
+{
+	if (b->cap > keep)
+		sl_buf_release(b);
+	else
+		sl_buf_reset(b);
+}
 
 #endif /* SL_BUF_H */
