@@ -71,10 +71,10 @@ int sl_request_init(struct sl_request *req, const struct sl_transport *tp,
 
 /*
  * A hash of a variable name of n bytes, from its length and three of its
- * bytes: the names a server sends differ there (HTTP_ACCEPT and
- * HTTP_ACCEPT_LANGUAGE by length, REMOTE_ADDR and SERVER_ADDR by the
- * middle), and it costs a few instructions where hashing every byte cost
- * some 90 per name. Each slot keeps the hash and length of its name, so
+ * bytes (the last, the middle, three quarters in): the names a server
+ * sends differ there (HTTP_ACCEPT and HTTP_ACCEPT_LANGUAGE by length,
+ * REMOTE_ADDR and SERVER_ADDR by the middle), and it costs a few
+ * instructions where hashing every byte cost some 90 per name. Each slot keeps the hash and length of its name, so
  * a probe that meets another name costs no string compare; a client
  * choosing header names that collide lengthens probes, bounded by the
  * table's size.
@@ -87,9 +87,9 @@ uint32_t sl_request_name_hash(const char *name, size_t n)
 
 	if (!n)
 		return 0;
-	h = (uint32_t)n * 0x9e3779b1u ^ b[n - 1] * 0x85ebca6bu ^
-	    b[n / 2] * 0xc2b2ae35u ^ b[n > 5 ? 5 + (n - 5) / 4 : 0] * 0x27d4eb2fu;
-	return h ^ h >> 15;
+	h = ((uint32_t)n | (uint32_t)b[n - 1] << 8 | (uint32_t)b[n / 2] << 16 |
+	     (uint32_t)b[n - 1 - n / 4] << 24) * 0x9e3779b1u;
+	return h ^ h >> 16;
 }
 
 /* The slot of name (n bytes, hash h), or the empty slot where it would
