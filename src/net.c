@@ -103,6 +103,22 @@ static int cidr_parse(const char *text, struct sl_cidr *net)
 	return 0;
 }
 
+/* The words cidr_contains() compares, from addr and bits. */
+static void cidr_words(struct sl_cidr *net)
+{
+	unsigned char mask[16] = { 0 }, masked[16];
+	unsigned int i;
+
+	for (i = 0; i < 16; i++) {
+		unsigned int have = net->bits > 8 * i ? net->bits - 8 * i : 0;
+
+		mask[i] = have >= 8 ? 0xff : (unsigned char)(0xff << (8 - have));
+		masked[i] = net->addr[i] & mask[i];
+	}
+	memcpy(net->mask, mask, sizeof(mask));
+	memcpy(net->net, masked, sizeof(masked));
+}
+
 int sl_cidr_list_parse(const char *text, struct sl_cidr_list *list,
 		       const char **bad)
 {
@@ -127,29 +143,28 @@ int sl_cidr_list_parse(const char *text, struct sl_cidr_list *list,
 			*bad = item;
 			return -EINVAL;
 		}
+		cidr_words(&nets[list->count]);
 		list->count++;
 	}
 	return 0;
 }
 
-static bool cidr_contains(const struct sl_cidr *net, const unsigned char *a)
+static inline bool cidr_contains(const struct sl_cidr *net,
+				 const uint64_t a[2])
 {
-	unsigned int full = net->bits / 8, rest = net->bits % 8;
-
-	if (memcmp(net->addr, a, full))
-		return false;
-	if (!rest)
-		return true;
-	return ((net->addr[full] ^ a[full]) & (0xff << (8 - rest))) == 0;
+	return !(((a[0] ^ net->net[0]) & net->mask[0]) |
+		 ((a[1] ^ net->net[1]) & net->mask[1]));
 }
 
 bool sl_cidr_list_has(const struct sl_cidr_list *list,
 		      const unsigned char addr[16])
 {
+	uint64_t a[2];
 	size_t i;
 
+	memcpy(a, addr, sizeof(a));
 	for (i = 0; i < list->count; i++)
-		if (cidr_contains(&list->nets[i], addr))
+		if (cidr_contains(&list->nets[i], a))
 			return true;
 	return false;
 }

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Room for any textual IPv4 or IPv6 address. */
 #define SL_IP_MAX 46
@@ -12,6 +13,9 @@
 struct sl_cidr {
 	unsigned char addr[16];
 	unsigned int bits;	/* prefix length over the 128-bit form */
+	/* For the test of each request's addresses: the prefix's bits as a
+	 * mask, and addr under it, each as two words of the 16 bytes. */
+	uint64_t mask[2], net[2];
 };
 
 /* A list of networks, owned by whoever holds it. */

@@ -148,6 +148,23 @@ recorded_ip()
 	assert_eq "$(recorded_ip REMOTE_ADDR=127.0.0.1 'HTTP_FORWARDED=for=unknown')" 127.0.0.1
 }
 
+@test "client address: trusted networks whose prefix ends inside a byte" {
+	write_config '[http]' 'trusted_proxies = 100.64.0.0/10, 2001:db8:8000::/33, 192.0.2.129/25'
+	# 100.64.0.0/10 is 100.64.0.0 to 100.127.255.255
+	assert_eq "$(recorded_ip REMOTE_ADDR=100.127.255.254 HTTP_X_FORWARDED_FOR=203.0.113.1)" 203.0.113.1
+	assert_eq "$(recorded_ip REMOTE_ADDR=100.128.0.1 HTTP_X_FORWARDED_FOR=203.0.113.1)" 100.128.0.1
+	assert_eq "$(recorded_ip REMOTE_ADDR=100.63.255.255 HTTP_X_FORWARDED_FOR=203.0.113.1)" 100.63.255.255
+	# the 33rd bit set: 2001:db8:8000:: to 2001:db8:ffff:ffff:...
+	assert_eq "$(recorded_ip REMOTE_ADDR=2001:db8:ffff::1 HTTP_X_FORWARDED_FOR=203.0.113.2)" 203.0.113.2
+	assert_eq "$(recorded_ip REMOTE_ADDR=2001:db8:7fff::1 HTTP_X_FORWARDED_FOR=203.0.113.2)" 2001:db8:7fff::1
+	# a host address with bits past the prefix: its network is 192.0.2.128/25
+	assert_eq "$(recorded_ip REMOTE_ADDR=192.0.2.200 HTTP_X_FORWARDED_FOR=203.0.113.3)" 203.0.113.3
+	assert_eq "$(recorded_ip REMOTE_ADDR=192.0.2.127 HTTP_X_FORWARDED_FOR=203.0.113.3)" 192.0.2.127
+	# an IPv4 network does not hold the IPv6 address that shares its bytes
+	# (inet_ntop writes it the old IPv4-compatible way)
+	assert_eq "$(recorded_ip REMOTE_ADDR=::6440:1 HTTP_X_FORWARDED_FOR=203.0.113.4)" ::100.64.0.1
+}
+
 @test "client address: a configured header from a trusted peer" {
 	write_config '[http]' 'client_ip_header = CF-Connecting-IP'
 	assert_eq "$(recorded_ip REMOTE_ADDR=127.0.0.1 HTTP_CF_CONNECTING_IP=203.0.113.77 HTTP_X_FORWARDED_FOR=1.1.1.1)" 203.0.113.77
