@@ -186,13 +186,14 @@ static const char *query_text(const char *query, struct sl_buf *out,
 		name_at = (size_t)(o - base);
 		name_len = value_at = 0;
 		for (;; p++) {
-			unsigned char c = (unsigned char)*p;
+			unsigned char c;
 			int b;
 
+			/* Runs of plain bytes in a loop of their own. */
+			while (query_class[(unsigned char)*p] == Q_PLAIN)
+				*o++ = *p++;
+			c = (unsigned char)*p;
 			switch (query_class[c]) {
-			case Q_PLAIN:
-				*o++ = (char)c;
-				continue;
 			case Q_END:
 				break;
 			case Q_EQUALS:
