@@ -18,18 +18,29 @@
  */
 static bool dotted_quad(const char *text, size_t len, unsigned char addr[16])
 {
-	const char *p = text, *end = text + len;
+	const unsigned char *p = (const unsigned char *)text, *end = p + len;
 	unsigned char q[4];
 	int part;
 
 	for (part = 0; part < 4; part++) {
-		unsigned int v = 0;
-		const char *start = p;
+		unsigned int v, d;
 
-		while (p < end && *p >= '0' && *p <= '9' && p - start < 3)
-			v = v * 10 + (unsigned int)(*p++ - '0');
-		if (p == start || v > 255 || (*start == '0' && p - start > 1))
+		if (p == end || (v = (unsigned int)*p - '0') > 9)
 			return false;
+		p++;
+		/* A second and a third digit, unless the first is a 0. */
+		if (p < end && (d = (unsigned int)*p - '0') <= 9) {
+			if (v == 0)
+				return false;
+			v = v * 10 + d;
+			p++;
+			if (p < end && (d = (unsigned int)*p - '0') <= 9) {
+				v = v * 10 + d;
+				p++;
+				if (v > 255)
+					return false;
+			}
+		}
 		q[part] = (unsigned char)v;
 		if (part < 3 && (p == end || *p++ != '.'))
 			return false;

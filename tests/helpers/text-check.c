@@ -1,7 +1,8 @@
 /* text-check.c - the word-at-a-time text routines against byte-by-byte
  * definitions: sl_utf8_is_valid() and sl_buf_json_str(); and
  * sl_format_i64() and sl_hex_encode() against printf, sl_base64_decode()
- * against a decoder of one digit at a time.
+ * against a decoder of one digit at a time, sl_ip_parse() against
+ * inet_pton(3) on addresses with four parts.
  *
  *   text-check [ROUNDS]   exit 0 when every input agreed, else print the
  *                         first disagreement and exit 1
@@ -13,7 +14,8 @@
  * integers: the extremes, each power of ten and its neighbours, ROUNDS
  * random ones; ROUNDS random base64 texts (digits, padding, a few bytes
  * that are neither) and the encodings of ROUNDS random byte strings;
- * every byte value at every offset of 1..40 bytes in hex.
+ * every byte value at every offset of 1..40 bytes in hex; ROUNDS
+ * texts of digits and dots around the dotted-quad form.
  */
 #include "config.h"
 
@@ -22,10 +24,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include <cjson/cJSON.h>
 
 #include "buf.h"
 #include "codec.h"
+#include "net.h"
 
 static unsigned long checked;
 
@@ -295,6 +300,62 @@ static void check_hex(void)
 			}
 }
 
+/* sl_ip_parse against inet_pton on text (len bytes): the same verdict,
+ * the same address. */
+static void check_ip(const char *text, size_t len)
+{
+	unsigned char ours[16], theirs[16] = { 0 };
+	char z[32];
+	bool want, got;
+
+	memcpy(z, text, len);
+	z[len] = '\0';
+	want = inet_pton(AF_INET, z, theirs + 12) == 1;
+	theirs[10] = theirs[11] = 0xff;
+	if (!want)
+		want = inet_pton(AF_INET6, z, theirs) == 1;
+	got = sl_ip_parse(text, len, ours) == 0;
+	if (got != want || (want && memcmp(ours, theirs, 16))) {
+		printf("text-check: address '%s' is %s, inet_pton says %s\n", z,
+		       got ? "taken" : "refused", want ? "taken" : "refused");
+		exit(1);
+	}
+	checked++;
+}
+
+/* Four parts of one to four digits (leading zeros, 256, 999), now and
+ * then a part left out, a letter or a fifth part. */
+static void check_addresses(long rounds)
+{
+	static const char *const edge[] = {
+		"0.0.0.0", "255.255.255.255", "256.1.1.1", "1.2.3", "1.2.3.4.",
+		".1.2.3", "01.2.3.4", "1..2.3", "1.2.3.04", "1.2.3.4x", "",
+		"1.2.3.255", "1.2.3.256", "100.64.0.1", "9.99.199.249",
+	};
+	char t[32];
+	size_t i, n;
+	long r;
+	int part, d;
+
+	for (i = 0; i < sizeof(edge) / sizeof(edge[0]); i++)
+		check_ip(edge[i], strlen(edge[i]));
+	for (r = 0; r < rounds; r++) {
+		n = 0;
+		for (part = 0; part < 4 + (rand() % 16 == 0); part++) {
+			int digits = rand() % 16 ? 1 + rand() % 3 : rand() % 5;
+
+			if (part)
+				t[n++] = '.';
+			for (d = 0; d < digits; d++)
+				t[n++] = (char)(rand() % 8 ? '0' + rand() % 10 :
+						rand() % 2 ? '0' : '2');
+			if (rand() % 64 == 0)
+				t[n++] = 'x';
+		}
+		check_ip(t, n);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const unsigned char forms[][4] = {
@@ -339,6 +400,7 @@ int main(int argc, char **argv)
 	check_integers(rounds);
 	check_base64_texts(rounds);
 	check_hex();
+	check_addresses(rounds);
 	printf("text-check: %lu inputs agreed\n", checked);
 	return 0;
 }
