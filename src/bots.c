@@ -635,7 +635,7 @@ bool sl_bots_check(struct sl_bots *b, const char *ua, char *out,
 	len = strlen(ua);
 	if (len >= CACHE_UA)
 		return sl_bots_match(b, ua, out, outlen);
-	h = sl_fnv1a64(SL_FNV64_BASIS, ua, len);
+	h = sl_hash_words(ua, len);
 	c = &b->cache[h % CACHE_SLOTS];
 	if (c->len != len || c->hash != h || memcmp(c->ua, ua, len)) {
 		c->bot = sl_bots_match(b, ua, c->match, sizeof(c->match));

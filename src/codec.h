@@ -1,4 +1,4 @@
-/* codec.h - byte-level transforms: base64, gzip, SHA-256, UTF-8, FNV-1a */
+/* codec.h - byte-level transforms: base64, gzip, SHA-256, UTF-8, hashes */
 #ifndef SL_CODEC_H
 #define SL_CODEC_H
 
@@ -20,6 +20,34 @@ static inline uint64_t sl_fnv1a64(uint64_t h, const void *p, size_t n)
 
 	for (i = 0; i < n; i++)
 		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* A hash of n bytes of p taken eight at a time, for a cache keyed by
+ * longer texts (user agents); like FNV-1a, not for anything a client must
+ * not be able to collide. */
+static inline uint64_t sl_hash_words(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	uint64_t h = (uint64_t)n * 0x9e3779b97f4a7c15ull, w;
+	size_t i;
+
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&w, b + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	if (i < n) {
+		/* The last eight bytes again, or the few there are. */
+		if (n >= 8) {
+			memcpy(&w, b + n - 8, 8);
+		} else {
+			for (w = 0; i < n; i++)
+				w = w << 8 | b[i];
+		}
+		h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+		h ^= h >> 29;
+	}
 	return h;
 }
 
