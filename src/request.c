@@ -18,14 +18,16 @@ static void index_params(struct sl_request *req)
 
 	if (!env)
 		return;
-	for (i = 0; env[i]; i++)
-		if (i >= SL_PARAM_SLOTS * 3 / 4)
-			return;
 	for (i = 0; env[i]; i++) {
-		const char *eq = strchr(env[i], '=');
+		const char *eq;
 		size_t n, k;
 		uint32_t h;
 
+		/* Too many to keep probes short: param alone (what was
+		 * indexed so far is not looked at). */
+		if (i == SL_PARAM_SLOTS * 3 / 4)
+			return;
+		eq = strchr(env[i], '=');
 		/* Longer names than any variable the core asks for. */
 		if (!eq || eq - env[i] > UINT16_MAX)
 			continue;

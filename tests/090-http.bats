@@ -165,6 +165,18 @@ recorded_ip()
 	assert_eq "$(recorded_ip REMOTE_ADDR=::6440:1 HTTP_X_FORWARDED_FOR=203.0.113.4)" ::100.64.0.1
 }
 
+@test "a request with more variables than the core indexes is read all the same" {
+	local -a pad=() i
+	# Past 48 variables the core asks the transport for each by name.
+	for i in $(seq 1 60); do pad+=("HTTP_X_PAD_$i=$i"); done
+	rm -rf "$SPOOL"
+	cgi GET /pixel 'a=1' HTTP_USER_AGENT=many/1.0 HTTP_ORIGIN=https://shop.example.com \
+		REMOTE_ADDR=127.0.0.1 HTTP_X_FORWARDED_FOR=203.0.113.60 "${pad[@]}"
+	assert_eq "$cgi_status" 200
+	assert_eq "$(header Access-Control-Allow-Origin)" https://shop.example.com
+	assert_eq "$(spool_values events | jq -c '[.ip, .user_agent, .data.a]')" '["203.0.113.60","many/1.0","1"]'
+}
+
 @test "client address: a configured header from a trusted peer" {
 	write_config '[http]' 'client_ip_header = CF-Connecting-IP'
 	assert_eq "$(recorded_ip REMOTE_ADDR=127.0.0.1 HTTP_CF_CONNECTING_IP=203.0.113.77 HTTP_X_FORWARDED_FOR=1.1.1.1)" 203.0.113.77
