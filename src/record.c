@@ -297,7 +297,11 @@ int sl_record_encode(struct sl_record *rec, const struct sl_event *ev,
 {
 	int rc, i;
 
-	memset(rec, 0, sizeof(*rec));
+	/* Field by field: headers past nheaders are never read. */
+	rec->key = NULL;
+	rec->nheaders = 0;
+	memset(&rec->value, 0, sizeof(rec->value));
+	rec->received_at[0] = '\0';
 	rec->topic = ev->topic ? ev->topic : default_topic;
 	for (i = 0; i < SL_ID_COUNT && !rec->key; i++)
 		rec->key = ev->ids[i];
