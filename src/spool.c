@@ -286,6 +286,11 @@ bool sl_spool_is_full(struct sl_spool *sp)
 	if (!sp->max_bytes && !sp->min_free)
 		return false;
 	clock_gettime(CLOCK_MONOTONIC, &now);
+	/* Measured this second: the answer without the lock (checked is
+	 * stored after full, with release order). */
+	if (now.tv_sec && __atomic_load_n(&sp->checked, __ATOMIC_ACQUIRE) ==
+			  now.tv_sec)
+		return __atomic_load_n(&sp->full, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&sp->lock);
 	if (sp->checked && now.tv_sec == sp->checked) {
 		full = sp->full;
@@ -301,8 +306,9 @@ bool sl_spool_is_full(struct sl_spool *sp)
 	if (sp->min_free && !statvfs(sp->dir, &vfs) &&
 	    (uint64_t)vfs.f_bavail * vfs.f_frsize < sp->min_free)
 		full = true;
-	sp->full = full;
-	sp->checked = now.tv_sec ? now.tv_sec : 1;
+	__atomic_store_n(&sp->full, full, __ATOMIC_RELAXED);
+	__atomic_store_n(&sp->checked, now.tv_sec ? now.tv_sec : 1,
+			 __ATOMIC_RELEASE);
 out:
 	pthread_mutex_unlock(&sp->lock);
 	return full;
