@@ -13,6 +13,7 @@
 
 struct fuzz_io {
 	const char *const *params;
+	int ready;			/* params is the whole list */
 	char length_var[40];		/* CONTENT_LENGTH=..., for env */
 	const char *length;		/* its value */
 	const char *env[MAX_PARAMS + 2];
@@ -124,6 +125,8 @@ static char *const *io_env(void *io)
 	struct fuzz_io *f = io;
 	size_t n;
 
+	if (f->ready)
+		return (char *const *)f->params;
 	for (n = 0; f->params[n]; n++)
 		if (n == MAX_PARAMS)
 			return NULL;
@@ -151,6 +154,27 @@ void fuzz_request(const char *const *params, const uint8_t *body, size_t len)
 	io.length = io.length_var + sizeof(var) - 1;
 	sl_format_i64((int64_t)len, io.length_var + sizeof(var) - 1);
 	sl_core_handle(fuzz_core(), &fuzz_transport, &io);
+}
+
+void fuzz_request_ready(const char *const *params, const uint8_t *body,
+			size_t len)
+{
+	struct fuzz_io io = {
+		.params = params, .ready = 1, .body = body, .len = len,
+	};
+
+	sl_core_handle(fuzz_core(), &fuzz_transport, &io);
+}
+
+void fuzz_params_length(struct fuzz_params *p, size_t len)
+{
+	size_t n;
+
+	snprintf(p->cl, sizeof(p->cl), "CONTENT_LENGTH=%zu", len);
+	for (n = 0; p->list[n]; n++)
+		;
+	p->list[n] = p->cl;
+	p->list[n + 1] = NULL;
 }
 
 void fuzz_simple_params(struct fuzz_params *p, const char *method,

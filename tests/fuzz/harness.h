@@ -30,12 +30,22 @@ void fuzz_request(const char *const *params, const uint8_t *body, size_t len);
 /* The CGI variables fuzz_simple() sends, built once into p for a caller
  * that sends the same request many times (the core benchmark). */
 struct fuzz_params {
-	char m[64], pa[512], q[4096], ct[256];
-	const char *list[27];
+	char m[64], pa[512], q[4096], ct[256], cl[48];
+	const char *list[28];
 };
 void fuzz_simple_params(struct fuzz_params *p, const char *method,
 			const char *path, const char *query,
 			const char *content_type);
+
+/* Add CONTENT_LENGTH=len to p's list, which fuzz_request_ready() then
+ * takes as it is. */
+void fuzz_params_length(struct fuzz_params *p, size_t len);
+
+/* One request whose params are complete (CONTENT_LENGTH included):
+ * handed to the core as they are, as libfcgi hands over its envp, with
+ * nothing copied per request. */
+void fuzz_request_ready(const char *const *params, const uint8_t *body,
+			size_t len);
 
 void fuzz_simple(const char *method, const char *path, const char *query,
 		 const char *content_type, const uint8_t *body, size_t len);
