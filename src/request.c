@@ -235,23 +235,21 @@ void sl_query_find(const char *query, const char *const *names, size_t n,
 	/* Names are matched undecoded: the parameters Sluice looks up are
 	 * plain ASCII, so only the value needs decoding. */
 	while (*p && left) {
-		size_t len = strcspn(p, "&");
+		size_t nlen = strcspn(p, "&=");
+		const char *q = p + nlen;
+		const char *end = *q == '=' ? q + strcspn(q, "&") : q;
 
-		for (i = 0; i < n; i++) {
-			size_t nlen = strlen(names[i]);
-
-			if (!spans[i].start && len >= nlen &&
-			    !strncmp(p, names[i], nlen) &&
-			    (len == nlen || p[nlen] == '=')) {
-				spans[i].start = p + nlen + (len > nlen);
-				spans[i].len = len - (size_t)(spans[i].start - p);
+		/* The first byte before a compare; strncmp stops at the
+		 * end of a wanted name shorter than this one. */
+		for (i = 0; nlen && i < n; i++)
+			if (!spans[i].start && names[i][0] == p[0] &&
+			    !strncmp(p, names[i], nlen) && !names[i][nlen]) {
+				spans[i].start = q + (*q == '=');
+				spans[i].len = (size_t)(end - spans[i].start);
 				left--;
 				break;
 			}
-		}
-		p += len;
-		if (*p == '&')
-			p++;
+		p = *end == '&' ? end + 1 : end;
 	}
 }
 
