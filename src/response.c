@@ -20,27 +20,30 @@ const unsigned char sl_pixel_gif[SL_PIXEL_GIF_LEN] = {
 	0x02, 0x02, 0x44, 0x01, 0x00, 0x3b,
 };
 
-/* The reason phrase for an HTTP status ("OK", "Payload Too Large"). */
-static const char *status_text(int status)
+/* The CGI status line of an HTTP status ("Status: 200 OK\r\n"), its
+ * length in *len. */
+static const char *status_line(int status, size_t *len)
 {
+#define LINE(s) (*len = sizeof("Status: " s "\r\n") - 1, "Status: " s "\r\n")
 	switch (status) {
-	case 200: return "OK";
-	case 202: return "Accepted";
-	case 204: return "No Content";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 411: return "Length Required";
-	case 413: return "Payload Too Large";
-	case 415: return "Unsupported Media Type";
-	case 422: return "Unprocessable Entity";
-	case 429: return "Too Many Requests";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
-	default: return "Unknown";
+	case 200: return LINE("200 OK");
+	case 202: return LINE("202 Accepted");
+	case 204: return LINE("204 No Content");
+	case 400: return LINE("400 Bad Request");
+	case 401: return LINE("401 Unauthorized");
+	case 403: return LINE("403 Forbidden");
+	case 404: return LINE("404 Not Found");
+	case 405: return LINE("405 Method Not Allowed");
+	case 411: return LINE("411 Length Required");
+	case 413: return LINE("413 Payload Too Large");
+	case 415: return LINE("415 Unsupported Media Type");
+	case 422: return LINE("422 Unprocessable Entity");
+	case 429: return LINE("429 Too Many Requests");
+	case 500: return LINE("500 Internal Server Error");
+	case 503: return LINE("503 Service Unavailable");
+	default: return NULL;
 	}
+#undef LINE
 }
 
 void sl_response_set(struct sl_response *resp, int status,
@@ -114,38 +117,53 @@ int sl_response_send(struct sl_response *resp, const struct sl_transport *tp,
 	struct sl_buf *out = &resp->out;
 	int status = resp->status >= 100 && resp->status <= 599 ?
 		     resp->status : 500;
-	const char *reason = status_text(status);
-	size_t rl = strlen(reason);
-	size_t tl = resp->content_type ? strlen(resp->content_type) : 0;
-	char digits[24];
+	size_t sl, tl = resp->content_type ? strlen(resp->content_type) : 0;
+	const char *line = status_line(status, &sl);
+	char other[32], digits[24], *o;
 	size_t dl = sl_format_i64((int64_t)resp->body.len, digits);
 
 	if (resp->broken)
 		return tp->write(io, broken, sizeof(broken) - 1) ? -EIO : 0;
-	/* The whole answer in one reservation and one write. */
+	if (!line) {
+		/* A status without a phrase of ours (none is sent today). */
+		memcpy(other, "Status: 000 Unknown\r\n", 22);
+		other[8] = (char)('0' + status / 100 % 10);
+		other[9] = (char)('0' + status / 10 % 10);
+		other[10] = (char)('0' + status % 10);
+		line = other;
+		sl = 21;
+	}
+	/* The whole answer in one reservation and one write, through a
+	 * local pointer (stores through out would reload it each time). */
 	sl_buf_reset(out);
-	if (sl_buf_reserve(out, 64 + rl + tl + resp->headers.len +
+	if (sl_buf_reserve(out, 64 + sl + tl + resp->headers.len +
 			   resp->body.len))
 		return -EIO;
-	PUT_LITERAL(out, "Status: ");
-	out->data[out->len++] = (char)('0' + status / 100 % 10);
-	out->data[out->len++] = (char)('0' + status / 10 % 10);
-	out->data[out->len++] = (char)('0' + status % 10);
-	PUT_LITERAL(out, " ");
-	put(out, reason, rl);
-	PUT_LITERAL(out, "\r\n");
+	o = out->data;
+	memcpy(o, line, sl);
+	o += sl;
 	if (resp->content_type) {
-		PUT_LITERAL(out, "Content-Type: ");
-		put(out, resp->content_type, tl);
-		PUT_LITERAL(out, "\r\n");
+		memcpy(o, "Content-Type: ", 14);
+		memcpy(o + 14, resp->content_type, tl);
+		memcpy(o + 14 + tl, "\r\n", 2);
+		o += 16 + tl;
 	}
-	PUT_LITERAL(out, "Content-Length: ");
-	put(out, digits, dl);
-	PUT_LITERAL(out, "\r\n");
-	put(out, resp->headers.data, resp->headers.len);
-	PUT_LITERAL(out, "\r\n");
-	put(out, resp->body.data, resp->body.len);
-	out->data[out->len] = '\0';
+	memcpy(o, "Content-Length: ", 16);
+	memcpy(o + 16, digits, dl);
+	memcpy(o + 16 + dl, "\r\n", 2);
+	o += 18 + dl;
+	if (resp->headers.len) {
+		memcpy(o, resp->headers.data, resp->headers.len);
+		o += resp->headers.len;
+	}
+	memcpy(o, "\r\n", 2);
+	o += 2;
+	if (resp->body.len) {
+		memcpy(o, resp->body.data, resp->body.len);
+		o += resp->body.len;
+	}
+	*o = '\0';
+	out->len = (size_t)(o - out->data);
 	return tp->write(io, out->data, out->len) ? -EIO : 0;
 }
 
