@@ -59,22 +59,30 @@ static int fill(unsigned char *p, size_t n)
 	return 0;
 }
 
-static int random_bytes(unsigned char *p, size_t n)
+static int refill(void)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-	if (n > POOL_SIZE)
-		return fill(p, n);
-	if (pool_left < n) {
-		pthread_once(&once, register_fork_handler);
-		if (fill(pool, POOL_SIZE))
-			return -EIO;
-		pool_left = POOL_SIZE;
-	}
-	/* Hand out from the end, and wipe what was handed out. */
+	pthread_once(&once, register_fork_handler);
+	if (fill(pool, POOL_SIZE))
+		return -EIO;
+	pool_left = POOL_SIZE;
+	return 0;
+}
+
+/* n bytes (at most POOL_SIZE) from the pool. Inline: its callers take
+ * 8 or 16, copied and wiped without a call. */
+static inline __attribute__((always_inline))
+int random_bytes(unsigned char *p, size_t n)
+{
+	if (pool_left < n && refill())
+		return -EIO;
+	/* Hand out from the end, and wipe what was handed out (the empty
+	 * asm keeps the compiler from dropping the wipe as a dead store). */
 	pool_left -= n;
 	memcpy(p, pool + pool_left, n);
-	explicit_bzero(pool + pool_left, n);
+	memset(pool + pool_left, 0, n);
+	__asm__ __volatile__("" : : "r"(pool + pool_left) : "memory");
 	return 0;
 }
 
