@@ -283,12 +283,13 @@ int sl_geoip_put(const struct sl_geoip *g, const unsigned char addr[16],
 
 int sl_geoip_put_from_server(const struct sl_request *req, struct sl_buf *out)
 {
-	struct fields f = { 0 };
-	const char *v;
+	const char *v = sl_request_param(req, "GEOIP_COUNTRY_CODE");
+	struct fields f;
 
-	v = sl_request_param(req, "GEOIP_COUNTRY_CODE");
+	/* Asked on every request: nothing cleared when the server set none. */
 	if (!v || !*v)
 		return 0;
+	memset(&f, 0, sizeof(f));
 	snprintf(f.country, sizeof(f.country), "%s", v);
 	if ((v = sl_request_param(req, "GEOIP_REGION_CODE")) ||
 	    (v = sl_request_param(req, "GEOIP_REGION")))
