@@ -31,15 +31,25 @@
 #define CS_MAX_ATTRS 500
 #define CS_MAX_NAME 50
 
-/* Query parameters recorded with every event (in "meta"). */
-static const char *const meta_params[] = {
-	"platform", "event_bundle_sequence_id", "hashCode", "compression",
-	"upload_timestamp",
+/* The query parameters the collector reads, found in one walk of the
+ * query: appId, then those recorded with every event (in "meta"). */
+enum {
+	Q_APP_ID, Q_PLATFORM, Q_BUNDLE, Q_HASH, Q_COMPRESSION, Q_UPLOAD,
+	Q_COUNT
 };
+static const char *const query_params[Q_COUNT] = {
+	[Q_APP_ID] = "appId", [Q_PLATFORM] = "platform",
+	[Q_BUNDLE] = "event_bundle_sequence_id", [Q_HASH] = "hashCode",
+	[Q_COMPRESSION] = "compression", [Q_UPLOAD] = "upload_timestamp",
+};
+#define Q_META Q_PLATFORM	/* the rest, in this order, go in meta */
+#define N_META (Q_COUNT - Q_META)
+static const char *const *const meta_params = query_params + Q_META;
 
 /* Per-request state. */
 struct cs_req {
 	struct sl_ctx *ctx;
+	struct sl_query_span q[Q_COUNT];	/* each of query_params */
 	const struct sl_section *app;
 	struct sl_buf json;	/* decompressed body when compressed */
 	const char *text;	/* the JSON text: body or json */
@@ -85,7 +95,8 @@ static bool check_app(struct cs_req *cr, struct sl_buf *app_id)
 	size_t len = 0;
 	int rc;
 
-	rc = sl_query_get(ctx->req->query, "appId", app_id);
+	sl_query_find(ctx->req->query, query_params, Q_COUNT, cr->q);
+	rc = sl_query_take(&cr->q[Q_APP_ID], app_id);
 	if (rc < 0 || !app_id->len) {
 		refuse(cr, rc == -EINVAL ? 400 : 403, false,
 		       rc == -EINVAL ? "appId has a bad %-escape" :
@@ -437,21 +448,20 @@ static bool plain_event_is_valid(const struct sl_json *j,
 }
 
 /* The query parameters worth keeping, as a JSON object's text. */
-static int meta_text(struct sl_ctx *ctx, const char *app_id,
+static int meta_text(const struct cs_req *cr, const char *app_id,
 		     struct sl_buf *out)
 {
+	struct sl_ctx *ctx = cr->ctx;
 	struct sl_buf *v = &ctx->scratch[BUF_VALUE];
-	struct sl_query_span spans[sizeof(meta_params) / sizeof(meta_params[0])];
+	const struct sl_query_span *spans = cr->q + Q_META;
 	size_t i;
 	int rc;
 
-	sl_query_find(ctx->req->query, meta_params, sizeof(spans) /
-		      sizeof(spans[0]), spans);
 	sl_buf_reset(out);
 	rc = sl_buf_puts(out, "{\"appId\":");
 	if (!rc)
 		rc = sl_buf_json_str(out, app_id, strlen(app_id));
-	for (i = 0; !rc && i < sizeof(meta_params) / sizeof(meta_params[0]); i++) {
+	for (i = 0; !rc && i < N_META; i++) {
 		int found = !spans[i].start ? 0 :
 			    sl_query_decode(&spans[i], v) ? -1 : 1;
 
@@ -570,7 +580,7 @@ static int collect_plain(struct cs_req *cr, const char *app_id)
 			rc = 0;
 	}
 	if (rc == 1) {
-		if (meta_text(ctx, app_id, meta))
+		if (meta_text(cr, app_id, meta))
 			sl_ctx_fail(ctx, "out of memory for the events' meta");
 		else if (!add_plain_events(cr, &j, fields, meta->data, meta->len))
 			sl_response_set(ctx->resp, 200, NULL, NULL, 0);
@@ -599,14 +609,14 @@ static void collect(struct sl_ctx *ctx)
 		goto out;
 	cr.text = ctx->req->body.data;
 	cr.text_len = ctx->req->body.len;
-	if (sl_query_get(ctx->req->query, "compression", param) < 0) {
+	if (sl_query_take(&cr.q[Q_COMPRESSION], param) < 0) {
 		refuse(&cr, 400, false, "compression has a bad %-escape");
 		goto out;
 	}
 	if (!decompress(&cr, param->data))
 		goto out;
 	if (cr.app->verify_hash) {
-		if (sl_query_get(ctx->req->query, "hashCode", param) != 1 ||
+		if (sl_query_take(&cr.q[Q_HASH], param) != 1 ||
 		    !hash_matches(&cr, param->data)) {
 			refuse(&cr, 400, true,
 			       "hashCode is missing or does not match the body");
@@ -637,7 +647,7 @@ static void collect(struct sl_ctx *ctx)
 			goto out;
 		}
 	}
-	if (meta_text(ctx, app_id->data, meta)) {
+	if (meta_text(&cr, app_id->data, meta)) {
 		sl_ctx_fail(ctx, "out of memory for the events' meta");
 		goto out;
 	}

@@ -259,16 +259,24 @@ int sl_query_decode(const struct sl_query_span *span, struct sl_buf *value)
 	return decode_component(span->start, span->len, value);
 }
 
+int sl_query_take(const struct sl_query_span *span, struct sl_buf *value)
+{
+	int rc;
+
+	if (!span->start) {
+		sl_buf_reset(value);
+		return 0;
+	}
+	rc = sl_query_decode(span, value);
+	return rc ? rc : 1;
+}
+
 int sl_query_get(const char *query, const char *name, struct sl_buf *value)
 {
 	struct sl_query_span span;
-	int rc;
 
 	sl_query_find(query, &name, 1, &span);
-	if (!span.start)
-		return 0;
-	rc = sl_query_decode(&span, value);
-	return rc ? rc : 1;
+	return sl_query_take(&span, value);
 }
 
 const char *sl_request_cookie(const struct sl_request *req, const char *name,

@@ -206,6 +206,10 @@ void sl_query_find(const char *query, const char *const *names, size_t n,
  * -EINVAL for a bad %-escape, -ENOMEM. */
 int sl_query_decode(const struct sl_query_span *span, struct sl_buf *value);
 
+/* A found value decoded into value (reset first): 1, 0 when the span is
+ * empty (not found), -EINVAL for a bad %-escape, -ENOMEM. */
+int sl_query_take(const struct sl_query_span *span, struct sl_buf *value);
+
 /*
  * Find the first parameter called name in query and decode its value into
  * value (reset first). Returns 1 when found, 0 when absent, -EINVAL for a
