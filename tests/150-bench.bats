@@ -29,7 +29,7 @@ load helpers/common
 		[ "$want" -gt 0 ]
 		[ "$have" -ge "$want" ]
 	done
-	jq -e '.core | length == 9 and all(.instructions_per_event > 0 and .ns_per_event > 0)' "$json"
+	jq -e '.core | length == 17 and all(.instructions_per_event > 0 and .ns_per_event > 0)' "$json"
 	jq -e '.rss_kb.after_1000 > 0' "$json"
 	# The batch ceiling (the bare responder reading the same body) and
 	# the spool path's cost per event ran too.

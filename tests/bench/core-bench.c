@@ -15,7 +15,9 @@
  *
  * CORE_BENCH_CONFIG: more configuration lines (e.g. a [geoip] database).
  * KIND: pixel, event, collect1, collect10, raccoon10, track3,
- * raccoonjson10, segment10, snowplow10. N = 0 only
+ * raccoonjson10, segment10, snowplow10, and one event in each other
+ * format: raccoon1, raccoonjson1, track1, tracardicollect, segment1,
+ * snowplow1, snowplowget, reelevant. N = 0 only
  * sets up, so that a callgrind run of N minus one of 0 is the cost of N
  * requests.
  */
@@ -42,6 +44,7 @@ static void click_event(struct sl_buf *b, int i)
 
 struct kind {
 	const char *name;
+	const char *base;	/* the body's maker: a name of make_body() */
 	const char *method, *path, *query, *type;
 	int events;
 	struct sl_buf body;
@@ -52,9 +55,9 @@ static void make_body(struct kind *k)
 	struct sl_buf ev = { 0 }, msg = { 0 };
 	int i, rc = 0;
 
-	if (!strcmp(k->name, "event")) {
+	if (!strcmp(k->base, "event")) {
 		sl_buf_printf(&k->body, "{\"page\":\"/items/1234567890\",\"referrer\":\"https://search.example.com/?q=shoes\",\"screen\":\"1920x1080\",\"lang\":\"en-GB\",\"tv001\":\"111\",\"tv002\":\"123\",\"tv003\":\"web\",\"pad\":\"%0300d\"}", 0);
-	} else if (!strncmp(k->name, "collect", 7)) {
+	} else if (!strcmp(k->base, "collect")) {
 		rc |= sl_buf_puts(&k->body, "[");
 		for (i = 0; i < k->events; i++) {
 			if (i)
@@ -62,7 +65,7 @@ static void make_body(struct kind *k)
 			click_event(&k->body, i);
 		}
 		rc |= sl_buf_puts(&k->body, "]");
-	} else if (!strcmp(k->name, "raccoon10")) {
+	} else if (!strcmp(k->base, "raccoon")) {
 		sl_pb_put_bytes(&k->body, 1, "bench-guid", 10);
 		for (i = 0; i < k->events; i++) {
 			sl_buf_reset(&ev);
@@ -72,7 +75,7 @@ static void make_body(struct kind *k)
 			sl_pb_put_bytes(&msg, 2, "view_item", 9);
 			sl_pb_put_bytes(&k->body, 3, msg.data, msg.len);
 		}
-	} else if (!strcmp(k->name, "raccoonjson10")) {
+	} else if (!strcmp(k->base, "raccoonjson")) {
 		/* The same events as raccoon10, as Raccoon's JSON
 		 * SendEventRequest carries them: eventBytes in base64. */
 		rc |= sl_buf_puts(&k->body, "{\"req_guid\":\"bench-guid\",\"sent_time\":{\"seconds\":1700000000,\"nanos\":0},\"events\":[");
@@ -85,26 +88,38 @@ static void make_body(struct kind *k)
 				      i ? "," : "", msg.data);
 		}
 		rc |= sl_buf_puts(&k->body, "]}");
-	} else if (!strcmp(k->name, "segment10")) {
+	} else if (!strcmp(k->base, "segment")) {
 		/* analytics.js's batch: ten track calls of ~500 bytes. */
 		rc |= sl_buf_puts(&k->body, "{\"writeKey\":\"wk\",\"sentAt\":\"2024-05-01T12:00:00.000Z\",\"batch\":[");
 		for (i = 0; i < k->events; i++)
 			sl_buf_printf(&k->body, "%s{\"type\":\"track\",\"event\":\"Product Viewed\",\"messageId\":\"ajs-next-%08d\",\"anonymousId\":\"anon-1\",\"timestamp\":\"2024-05-01T12:00:00.000Z\",\"context\":{\"page\":{\"url\":\"https://shop.example.com/items/1234567890\"},\"locale\":\"en-GB\"},\"properties\":{\"item\":\"%0200d\",\"price\":12.5}}",
 				      i ? "," : "", i, 0);
 		rc |= sl_buf_puts(&k->body, "]}");
-	} else if (!strcmp(k->name, "snowplow10")) {
+	} else if (!strcmp(k->base, "snowplow")) {
 		/* The JavaScript tracker's POST: ten page pings of ~500 bytes. */
 		rc |= sl_buf_puts(&k->body, "{\"schema\":\"iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4\",\"data\":[");
 		for (i = 0; i < k->events; i++)
 			sl_buf_printf(&k->body, "%s{\"e\":\"pv\",\"p\":\"web\",\"tv\":\"js-3.23.0\",\"aid\":\"shop\",\"eid\":\"0b6e9e6c-7a52-4f1e-9f3b-%012d\",\"dtm\":\"1700000000000\",\"stm\":\"1700000000100\",\"duid\":\"d-1\",\"sid\":\"s-1\",\"url\":\"https://shop.example.com/items/1234567890\",\"page\":\"Item\",\"lang\":\"en-GB\",\"res\":\"1920x1080\",\"pad\":\"%0180d\"}",
 				      i ? "," : "", i, 0);
 		rc |= sl_buf_puts(&k->body, "]}");
-	} else if (!strcmp(k->name, "track3")) {
+	} else if (!strcmp(k->base, "track")) {
 		rc |= sl_buf_puts(&k->body, "{\"source\":{\"id\":\"source-id\"},\"session\":{\"id\":\"sess-1\"},\"profile\":{\"id\":\"prof-1\"},\"context\":{\"page\":{\"url\":\"https://shop.example.com/items/1\"}},\"events\":[");
 		for (i = 0; i < k->events; i++)
 			sl_buf_printf(&k->body, "%s{\"type\":\"page-view\",\"properties\":{\"n\":%d,\"pad\":\"%0300d\"}}",
 				      i ? "," : "", i, 0);
 		rc |= sl_buf_puts(&k->body, "]}");
+	} else if (!strcmp(k->base, "segmenttrack")) {
+		/* analytics.js's single call: one track of ~500 bytes. */
+		sl_buf_printf(&k->body, "{\"writeKey\":\"wk\",\"sentAt\":\"2024-05-01T12:00:00.000Z\",\"type\":\"track\",\"event\":\"Product Viewed\",\"messageId\":\"ajs-next-%08d\",\"anonymousId\":\"anon-1\",\"timestamp\":\"2024-05-01T12:00:00.000Z\",\"context\":{\"page\":{\"url\":\"https://shop.example.com/items/1234567890\"},\"locale\":\"en-GB\"},\"properties\":{\"item\":\"%0200d\",\"price\":12.5}}",
+			      0, 0);
+	} else if (!strcmp(k->base, "reelevant")) {
+		/* The Reelevant tag's event, padded to ~500 bytes. */
+		sl_buf_printf(&k->body, "{\"key\":\"61a095fdd8d2e20011544831\",\"tmpId\":\"ckz2q\",\"eventId\":\"ckz89\",\"name\":\"product_page\",\"url\":\"https://shop.example.com/p/42?utm_source=x\",\"data\":{\"ids\":[\"42\"],\"value\":19.9,\"pad\":\"%0300d\"},\"v\":1,\"timestamp\":1700000000}",
+			      0);
+	} else if (!strcmp(k->base, "tracardicollect")) {
+		/* A Tracardi /collect event: its properties, ~500 bytes. */
+		sl_buf_printf(&k->body, "{\"page\":\"/items/1234567890\",\"referrer\":\"https://search.example.com/?q=shoes\",\"voucher\":\"SUMMER-42\",\"pad\":\"%0400d\"}",
+			      0);
 	}
 	sl_buf_release(&ev);
 	sl_buf_release(&msg);
@@ -115,23 +130,46 @@ static void make_body(struct kind *k)
 }
 
 static struct kind kinds[] = {
-	{ "pixel", "GET", "/pixel",
+	{ "pixel", "pixel", "GET", "/pixel",
 	  "tv001=111&tv002=123&tv003=mobile&page=%2Fitems%2F1234567890", NULL, 1,
 	  { 0 } },
-	{ "event", "POST", "/e", NULL, "text/plain;charset=UTF-8", 1, { 0 } },
-	{ "collect1", "POST", "/collect", "appId=test_release&platform=Web",
-	  "application/json", 1, { 0 } },
-	{ "collect10", "POST", "/collect", "appId=test_release&platform=Web",
-	  "application/json", 10, { 0 } },
-	{ "raccoon10", "POST", "/api/v1/events", NULL, "application/protobuf",
-	  10, { 0 } },
-	{ "track3", "POST", "/track", NULL, "application/json", 3, { 0 } },
-	{ "raccoonjson10", "POST", "/api/v1/events", NULL, "application/json",
-	  10, { 0 } },
-	{ "segment10", "POST", "/v1/batch", NULL, "application/json", 10,
+	{ "event", "event", "POST", "/e", NULL, "text/plain;charset=UTF-8", 1,
 	  { 0 } },
-	{ "snowplow10", "POST", "/com.snowplowanalytics.snowplow/tp2", NULL,
+	{ "collect1", "collect", "POST", "/collect",
+	  "appId=test_release&platform=Web", "application/json", 1, { 0 } },
+	{ "collect10", "collect", "POST", "/collect",
+	  "appId=test_release&platform=Web", "application/json", 10, { 0 } },
+	{ "raccoon10", "raccoon", "POST", "/api/v1/events", NULL,
+	  "application/protobuf", 10, { 0 } },
+	{ "track3", "track", "POST", "/track", NULL, "application/json", 3,
+	  { 0 } },
+	{ "raccoonjson10", "raccoonjson", "POST", "/api/v1/events", NULL,
+	  "application/json", 10, { 0 } },
+	{ "segment10", "segment", "POST", "/v1/batch", NULL, "application/json",
+	  10, { 0 } },
+	{ "snowplow10", "snowplow", "POST",
+	  "/com.snowplowanalytics.snowplow/tp2", NULL,
 	  "application/json; charset=UTF-8", 10, { 0 } },
+	/* One event a request, in each format (the target for a single
+	 * event holds for any of them). */
+	{ "raccoon1", "raccoon", "POST", "/api/v1/events", NULL,
+	  "application/protobuf", 1, { 0 } },
+	{ "raccoonjson1", "raccoonjson", "POST", "/api/v1/events", NULL,
+	  "application/json", 1, { 0 } },
+	{ "track1", "track", "POST", "/track", NULL, "application/json", 1,
+	  { 0 } },
+	{ "tracardicollect", "tracardicollect", "POST",
+	  "/collect/page-view/source-id", NULL, "application/json", 1, { 0 } },
+	{ "segment1", "segmenttrack", "POST", "/v1/track", NULL,
+	  "application/json", 1, { 0 } },
+	{ "snowplow1", "snowplow", "POST",
+	  "/com.snowplowanalytics.snowplow/tp2", NULL,
+	  "application/json; charset=UTF-8", 1, { 0 } },
+	{ "snowplowget", "pixel", "GET", "/i",
+	  "e=pv&p=web&tv=js-3.23.0&aid=shop&eid=0b6e9e6c-7a52-4f1e-9f3b-000000000000&dtm=1700000000000&stm=1700000000100&duid=d-1&sid=s-1&url=https%3A%2F%2Fshop.example.com%2Fitems%2F1234567890&page=Item&lang=en-GB&res=1920x1080",
+	  NULL, 1, { 0 } },
+	{ "reelevant", "reelevant", "POST", "/collect/my-datasource/rlvt", NULL,
+	  "application/json", 1, { 0 } },
 };
 
 /* The user agents of the benchmark's clients: browsers, a crawler, an
@@ -205,7 +243,9 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], kinds[j].name))
 			k = &kinds[j];
 	if (!k || (argc == 4 && strcmp(argv[3], "spool"))) {
-		fprintf(stderr, "usage: core-bench pixel|event|collect1|collect10|raccoon10|track3|raccoonjson10|segment10|snowplow10 N [spool]\n"
+		fprintf(stderr, "usage: core-bench KIND N [spool] (KIND: pixel, event, collect1, collect10, raccoon10, track3,\n"
+				"         raccoonjson10, segment10, snowplow10, raccoon1, raccoonjson1, track1,\n"
+				"         tracardicollect, segment1, snowplow1, snowplowget, reelevant)\n"
 				"       core-bench body KIND\n"
 				"       core-bench bots N\n");
 		return 2;
