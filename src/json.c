@@ -352,7 +352,11 @@ const struct sl_jtok *sl_json_member(const struct sl_json *j,
 	for (k = 0; k < obj->count; k++) {
 		const struct sl_jtok *key = &j->tok[i];
 
-		if (key->len == n && !memcmp(j->text + key->start, name, n))
+		/* The first byte before a call: names of one length are
+		 * common (Snowplow's eid, aid, dtm, sid ...). */
+		if (key->len == n &&
+		    (!n || j->text[key->start] == *name) &&
+		    !memcmp(j->text + key->start, name, n))
 			return &j->tok[i + 1];
 		i = j->tok[i + 1].next;
 	}
