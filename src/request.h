@@ -2,6 +2,7 @@
 #ifndef SL_REQUEST_H
 #define SL_REQUEST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/types.h>
@@ -216,5 +217,22 @@ int sl_query_take(const struct sl_query_span *span, struct sl_buf *value);
  * bad %-escape in the query, -ENOMEM.
  */
 int sl_query_get(const char *query, const char *name, struct sl_buf *value);
+
+/* Fields a query taken as an object may have. */
+#define SL_QUERY_MAX_FIELDS 500
+
+/*
+ * The query as the text of a JSON object of strings, written into out
+ * (reset first) in one pass: each pair
+ * decoded straight into its JSON form, each name once, the first of a
+ * repeated one winning (names compare equal in their JSON form exactly
+ * when they do decoded). names is working space. A pair without a name
+ * is refused, or skipped when skip_unnamed. Returns NULL, or why the
+ * query is not such an object: the first problem of the first pair that
+ * has one, in the order a bad %-escape, no name, not UTF-8 once decoded,
+ * more than SL_QUERY_MAX_FIELDS fields; "no fields"; "out of memory".
+ */
+const char *sl_query_json(const char *query, struct sl_buf *out,
+			  struct sl_buf *names, bool skip_unnamed);
 
 #endif /* SL_REQUEST_H */
