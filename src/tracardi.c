@@ -48,14 +48,6 @@ static cJSON *parse(struct sl_ctx *ctx, const char *source)
 	return root;
 }
 
-/* Common start: spool room and the body as JSON. NULL after answering. */
-static cJSON *begin(struct sl_ctx *ctx, const char *source)
-{
-	if (sl_ctx_busy(ctx) || !sl_ctx_read_body(ctx, source))
-		return NULL;
-	return parse(ctx, source);
-}
-
 /* 401 unless id (len bytes) names a [source ID] section. */
 static const struct sl_section *source_allowed(struct sl_ctx *ctx,
 					       const char *id, size_t len)
@@ -73,11 +65,17 @@ static const struct sl_section *source_allowed(struct sl_ctx *ctx,
 /* Answer {"profile":{"id":…}}; the core stores the batch. */
 static void finish(struct sl_ctx *ctx, const char *profile)
 {
+	static const char none[] = "{\"profile\":{\"id\":null}}";
 	struct sl_buf b = { 0 };
 
+	if (!profile) {
+		sl_response_set(ctx->resp, 200, "application/json", none,
+				sizeof(none) - 1);
+		return;
+	}
 	if (sl_buf_puts(&b, "{\"profile\":{\"id\":") ||
-	    (profile ? sl_buf_json_str(&b, profile, strlen(profile)) :
-	     sl_buf_puts(&b, "null")) || sl_buf_puts(&b, "}}"))
+	    sl_buf_json_str(&b, profile, strlen(profile)) ||
+	    sl_buf_puts(&b, "}}"))
 		sl_ctx_fail(ctx, "out of memory for the answer");
 	else
 		sl_response_set(ctx->resp, 200, "application/json", b.data,
@@ -382,9 +380,33 @@ out:
 	sl_buf_release(&v);
 }
 
+/* /collect's fast road: a body the scanner calls plain and that is an
+ * object is the event's data as it is. 1 when the request was answered,
+ * 0 for the tree road (which answers every problem as always). */
+static int collect_plain(struct sl_ctx *ctx, struct sl_event *ev)
+{
+	const struct sl_buf *body = &ctx->req->body;
+	struct sl_json j = { 0 };
+	int rc = 0;
+
+	if (body->len && sl_utf8_is_valid(body->data, body->len) &&
+	    sl_json_scan(&j, body->data, body->len) == 1 &&
+	    j.tok[0].type == SL_J_OBJECT) {
+		rc = 1;
+		if (sl_json_compact(&j, &j.tok[0], &ctx->scratch[BUF_DATA],
+				    &ev->data_text, &ev->data_len))
+			sl_ctx_fail(ctx, "out of memory for the event");
+		else if (!sl_ctx_add_event(ctx, ev))
+			finish(ctx, NULL);
+	}
+	sl_json_release(&j);
+	return rc;
+}
+
 static void collect(struct sl_ctx *ctx)
 {
 	char type[SL_MAX_ID_LEN + 1], source[SL_MAX_SECTION_ID + 1];
+	struct sl_event ev = { .protocol = "tracardi" };
 	const struct sl_section *src;
 	cJSON *root;
 
@@ -399,21 +421,20 @@ static void collect(struct sl_ctx *ctx)
 	src = source_allowed(ctx, source, strlen(source));
 	if (!src)
 		return;
-	root = begin(ctx, source);
+	ev.source = source;
+	ev.event_type = type;
+	ev.topic = src->topic;
+	if (sl_ctx_busy(ctx) || !sl_ctx_read_body(ctx, source) ||
+	    collect_plain(ctx, &ev))
+		return;
+	root = parse(ctx, source);
 	if (!root)
 		return;
 	if (!cJSON_IsObject(root)) {
 		refuse(ctx, 422, source, true,
 		       "body must be a JSON object: the event's properties");
 	} else {
-		struct sl_event ev = {
-			.protocol = "tracardi",
-			.source = source,
-			.event_type = type,
-			.topic = src->topic,
-			.data = root,
-		};
-
+		ev.data = root;
 		if (!sl_ctx_add_event(ctx, &ev))
 			finish(ctx, NULL);
 	}
