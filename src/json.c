@@ -88,6 +88,8 @@ static void skip_blanks(struct scan *s)
 		p++;
 	if (p != s->p && s->depth >= 2)
 		s->j->spaced = true;	/* inside an element of the root */
+	else if (p != s->p && s->depth == 1)
+		s->j->root_spaced = true;
 	s->p = p;
 }
 
@@ -326,7 +328,7 @@ int sl_json_scan(struct sl_json *j, const char *text, size_t len)
 
 	j->text = text;
 	j->n = 0;
-	j->spaced = false;
+	j->spaced = j->root_spaced = false;
 	if (len >= UINT32_MAX)
 		return NOT_PLAIN;
 	/* A token takes at least 2 bytes of text, with its comma: room for
@@ -391,6 +393,14 @@ bool sl_json_int(const struct sl_json *j, const struct sl_jtok *tok,
 	return true;
 }
 
+/* Whether tok's text has blanks between its tokens: blanks between the
+ * root's elements are in the root's text alone. */
+static inline bool needs_compacting(const struct sl_json *j,
+				    const struct sl_jtok *tok)
+{
+	return j->spaced || (j->root_spaced && tok == j->tok);
+}
+
 int sl_json_put_compact(const struct sl_json *j, const struct sl_jtok *tok,
 			struct sl_buf *out)
 {
@@ -405,7 +415,7 @@ int sl_json_put_compact(const struct sl_json *j, const struct sl_jtok *tok,
 	} else {
 		end = p + tok->len;
 	}
-	if (!j->spaced)
+	if (!needs_compacting(j, tok))
 		return sl_buf_append(out, p, (size_t)(end - p));
 	/* Copy runs of bytes, leaving out blanks between tokens. */
 	rc = sl_buf_reserve(out, (size_t)(end - p));
@@ -489,7 +499,7 @@ int sl_json_string_value(const struct sl_json *j, const struct sl_jtok *tok,
 int sl_json_compact(const struct sl_json *j, const struct sl_jtok *tok,
 		    struct sl_buf *scratch, const char **text, size_t *len)
 {
-	if (!j->spaced) {
+	if (!needs_compacting(j, tok)) {
 		*text = j->text + tok->start - (tok->type == SL_J_STRING);
 		*len = tok->len + (tok->type == SL_J_STRING ? 2 : 0);
 		return 0;

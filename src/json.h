@@ -49,7 +49,9 @@ struct sl_json {
 	const char *text;
 	struct sl_jtok *tok;
 	size_t n, cap;
-	bool spaced;		/* whitespace somewhere between tokens */
+	bool spaced;		/* whitespace between tokens inside an
+				 * element of the root */
+	bool root_spaced;	/* ... between the root's own elements */
 };
 
 /*

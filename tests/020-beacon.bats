@@ -45,6 +45,14 @@ assert_bad_reason()
 	assert_eq "$(spool_values events | jq -r .user_agent)" 'Mozilla/5.0 (X11)'
 }
 
+@test "POST /e: blanks between the members are not kept in the record" {
+	body $'{ "page" : "/a b" ,\n  "n" : 3 }'
+	cgi POST /e '' CONTENT_TYPE=text/plain
+	assert_eq "$cgi_status" 200
+	# the record's own text, not parsed: compact, the string untouched
+	spool_records | jq -r .value | grep -qF '"data":{"page":"/a b","n":3}'
+}
+
 @test "POST /e: the event type is configurable" {
 	write_config '[beacon]' 'event_type = page_hit' 'topic = hits'
 	body '{"a":"1"}'
