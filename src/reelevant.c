@@ -16,6 +16,8 @@
 #include <cjson/cJSON.h>
 
 #include "adapter.h"
+#include "codec.h"
+#include "json.h"
 #include "log.h"
 #include "validate.h"
 
@@ -66,6 +68,159 @@ static int clean_labels(struct sl_ctx *ctx, cJSON *data)
 	return dropped;
 }
 
+/*
+ * The fast road (json.h): a body the scanner calls plain, compact, whose
+ * fields and labels are all as the schema wants them, is recorded from
+ * its text, without a tree: the root's text is the data, its url cut
+ * before any query or fragment. Anything else (every error, a label of
+ * the wrong type, escapes where a value is read) takes the tree road,
+ * which answers as always.
+ */
+
+/* The working buffers (ctx->scratch) of the fast road. */
+enum { BUF_DATA, BUF_STRS };
+
+/* Member name of the root when it is a string without escapes of 1 to
+ * SL_MAX_ID_LEN bytes: 1 (*out), 0 when absent or another value (what
+ * the tree road ignores or refuses), -1 for an escaped string. */
+static int plain_str(const struct sl_json *j, const char *name,
+		     const struct sl_jtok **out)
+{
+	const struct sl_jtok *v = sl_json_member(j, &j->tok[0], name);
+
+	*out = NULL;
+	if (v && v->type == SL_J_STRING && v->escaped)
+		return -1;
+	if (!v || !sl_json_is_plain_string(v, SL_MAX_ID_LEN))
+		return 0;
+	*out = v;
+	return 1;
+}
+
+/* Every label of data (an object) of the type the schema gives it: ids
+ * a list of strings, value a number, the rest strings. */
+static bool labels_fit(const struct sl_json *j, const struct sl_jtok *data)
+{
+	size_t i = (size_t)(data - j->tok) + 1, k, e;
+
+	for (k = 0; k < data->count; k++, i = j->tok[i + 1].next) {
+		const struct sl_jtok *name = &j->tok[i], *v = &j->tok[i + 1];
+		const char *n = j->text + name->start;
+
+		if (name->len == 3 && !memcmp(n, "ids", 3)) {
+			if (v->type != SL_J_ARRAY)
+				return false;
+			for (e = 0; e < v->count; e++)
+				if (v[1 + e].type != SL_J_STRING)
+					return false;
+		} else if (name->len == 5 && !memcmp(n, "value", 5)) {
+			if (v->type != SL_J_NUMBER)
+				return false;
+		} else if (v->type != SL_J_STRING) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* 1 when the request was answered, 0 for the tree road. */
+static int collect_plain(struct sl_ctx *ctx, const char *source,
+			 const struct sl_section *ds)
+{
+	const struct sl_buf *body = &ctx->req->body;
+	struct sl_buf *data = &ctx->scratch[BUF_DATA];
+	struct sl_buf *strs = &ctx->scratch[BUF_STRS];
+	const struct sl_jtok *root, *name, *event_id, *key, *v, *dt, *url, *ts;
+	const struct sl_jtok *ua, *tmp_id, *client_id;
+	struct sl_event ev = { .protocol = "reelevant" };
+	struct sl_json j = { 0 };
+	size_t at[5], cut = SIZE_MAX, i;
+	int64_t t;
+	bool bot, failed;
+	int rc = 0;
+
+	if (!body->len || !sl_utf8_is_valid(body->data, body->len) ||
+	    sl_json_scan(&j, body->data, body->len) != 1 ||
+	    j.tok[0].type != SL_J_OBJECT || j.spaced || j.root_spaced)
+		goto out;
+	root = &j.tok[0];
+	v = sl_json_member(&j, root, "v");
+	dt = sl_json_member(&j, root, "data");
+	url = sl_json_member(&j, root, "url");
+	ts = sl_json_member(&j, root, "timestamp");
+	if (plain_str(&j, "name", &name) != 1 ||
+	    plain_str(&j, "eventId", &event_id) != 1 ||
+	    plain_str(&j, "key", &key) != 1 ||
+	    !v || v->type != SL_J_NUMBER || v->len != 1 ||
+	    j.text[v->start] != '1' ||
+	    (dt && (dt->type != SL_J_OBJECT || !labels_fit(&j, dt))) ||
+	    (url && url->type == SL_J_STRING && url->escaped) ||
+	    plain_str(&j, "tmpId", &tmp_id) < 0 ||
+	    plain_str(&j, "clientId", &client_id) < 0)
+		goto out;
+	ua = sl_json_member(&j, root, "ua");
+	if (ua && ua->type == SL_J_STRING && ua->escaped)
+		goto out;
+	ev.event_ts = ctx->req->received_ms;
+	if (ts && ts->type != SL_J_NULL) {
+		if (!sl_json_int(&j, ts, &t) || t <= 0)
+			goto out;
+		/* Unix seconds, or milliseconds from Date.now(). */
+		ev.event_ts = t < 100000000000LL ? t * 1000 : t;
+	}
+	ev.has_event_ts = 1;
+	/* From here on the tree road would take the request as it is. */
+	rc = 1;
+	if (url && url->type == SL_J_STRING) {
+		const char *u = j.text + url->start;
+
+		for (i = 0; i < url->len && cut == SIZE_MAX; i++)
+			if (u[i] == '?' || u[i] == '#')
+				cut = i;
+	}
+	sl_buf_reset(data);
+	sl_buf_reset(strs);
+	if (cut == SIZE_MAX)
+		failed = sl_buf_append(data, j.text + root->start, root->len);
+	else	/* up to the cut, then from the url's closing quote on */
+		failed = sl_buf_append(data, j.text + root->start,
+				       url->start + cut - root->start) ||
+			 sl_buf_append(data, j.text + url->start + url->len,
+				       root->start + root->len - url->start -
+				       url->len);
+	if (failed ||
+	    sl_json_keep(&j, name, strs, &at[0]) ||
+	    sl_json_keep(&j, event_id, strs, &at[1]) ||
+	    sl_json_keep(&j, tmp_id, strs, &at[2]) ||
+	    sl_json_keep(&j, client_id, strs, &at[3]) ||
+	    sl_json_keep(&j, ua && ua->type == SL_J_STRING ? ua : NULL, strs,
+			 &at[4])) {
+		sl_ctx_fail(ctx, "out of memory for the event");
+		goto out;
+	}
+	/* strs no longer moves: point into it. */
+	bot = sl_ctx_bot(ctx, at[4] != SIZE_MAX ? strs->data + at[4] :
+			 ctx->req->user_agent);
+	ev.source = source;
+	ev.topic = ds->topic;
+	ev.event_type = strs->data + at[0];
+	ev.event_id = strs->data + at[1];
+	ev.ids[SL_ID_DEVICE] = at[2] != SIZE_MAX ? strs->data + at[2] : NULL;
+	ev.ids[SL_ID_USER] = at[3] != SIZE_MAX ? strs->data + at[3] : NULL;
+	ev.data_text = data->data;
+	ev.data_len = data->len;
+	ev.meta_text = bot ? "{\"bot\":true,\"dropped_labels\":0}" :
+			     "{\"bot\":false,\"dropped_labels\":0}";
+	ev.meta_len = strlen(ev.meta_text);
+	sl_response_set(ctx->resp, bot ? 202 : 200, NULL, NULL, 0);
+	/* A failure to store is the core's to log and count as a drop. */
+	if (sl_ctx_add_event(ctx, &ev))
+		goto out;
+out:
+	sl_json_release(&j);
+	return rc;
+}
+
 static void collect(struct sl_ctx *ctx)
 {
 	char source[SL_MAX_SECTION_ID + 1];
@@ -92,7 +247,8 @@ static void collect(struct sl_ctx *ctx)
 	}
 	/* Reelevant's clients expect no refusal for back-pressure. */
 	sl_response_set(ctx->resp, 200, NULL, NULL, 0);
-	if (sl_ctx_busy(ctx) || !sl_ctx_read_body(ctx, source))
+	if (sl_ctx_busy(ctx) || !sl_ctx_read_body(ctx, source) ||
+	    collect_plain(ctx, source, ds))
 		return;
 	root = sl_json_parse(ctx->req->body.data ? ctx->req->body.data : "",
 			     ctx->req->body.len, &why);

@@ -3,8 +3,8 @@
 # the corpus was recorded: every format's fuzz seeds, the request seeds,
 # and edge cases for the decoders that have a fast road (clickstream,
 # beacon, Segment, Snowplow's POST and GET, Raccoon's JSON, Tracardi's
-# /track and /collect: each recorded with the tree road alone)
-# (tests/corpus/*.req).
+# /track and /collect, Reelevant: each recorded with the tree road
+# alone) (tests/corpus/*.req).
 # Records are compared parsed, with sorted keys, without the receive
 # time, request id or generated UUIDs: a change to how Sluice decodes or
 # encodes may change bytes, never meaning.
