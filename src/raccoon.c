@@ -345,39 +345,45 @@ static void media_type(const char *ct, char *out, size_t size)
 static void answer(struct sl_ctx *ctx, const struct rc_request *rq,
 		   int http, int status, int code, const char *reason)
 {
-	struct sl_buf b = { 0 }, entry = { 0 };
+	/* The request's kept buffers: nothing allocated per answer. */
+	struct sl_buf *bp = &ctx->scratch[0], *ep = &ctx->scratch[1];
 	long long now = (long long)time(NULL);
 	const char *guid = rq->req_guid ? rq->req_guid : "";
 	int rc = 0;
 
+	sl_buf_reset(bp);
+	sl_buf_reset(ep);
 	if (rq->proto) {
-		rc |= sl_pb_put_varint(&b, 1, (uint64_t)status);
-		rc |= sl_pb_put_varint(&b, 2, (uint64_t)code);
-		rc |= sl_pb_put_varint(&b, 3, (uint64_t)now);
+		rc |= sl_pb_put_varint(bp, 1, (uint64_t)status);
+		rc |= sl_pb_put_varint(bp, 2, (uint64_t)code);
+		rc |= sl_pb_put_varint(bp, 3, (uint64_t)now);
 		if (reason)
-			rc |= sl_pb_put_bytes(&b, 4, reason, strlen(reason));
-		rc |= sl_pb_put_bytes(&entry, 1, "req_guid", 8);
-		rc |= sl_pb_put_bytes(&entry, 2, guid, strlen(guid));
-		rc |= sl_pb_put_bytes(&b, 5, entry.data, entry.len);
+			rc |= sl_pb_put_bytes(bp, 4, reason, strlen(reason));
+		rc |= sl_pb_put_bytes(ep, 1, "req_guid", 8);
+		rc |= sl_pb_put_bytes(ep, 2, guid, strlen(guid));
+		rc |= sl_pb_put_bytes(bp, 5, ep->data, ep->len);
 	} else {
-		rc |= sl_buf_printf(&b, "{\"status\":%d,\"code\":%d,\"sent_time\":%lld",
-				    status, code, now);
+		/* Without printf: this answers every request. */
+		rc |= sl_buf_puts(bp, "{\"status\":");
+		rc |= sl_buf_put_i64(bp, status);
+		rc |= sl_buf_puts(bp, ",\"code\":");
+		rc |= sl_buf_put_i64(bp, code);
+		rc |= sl_buf_puts(bp, ",\"sent_time\":");
+		rc |= sl_buf_put_i64(bp, now);
 		if (reason) {
-			rc |= sl_buf_puts(&b, ",\"reason\":");
-			rc |= sl_buf_json_str(&b, reason, strlen(reason));
+			rc |= sl_buf_puts(bp, ",\"reason\":");
+			rc |= sl_buf_json_str(bp, reason, strlen(reason));
 		}
-		rc |= sl_buf_puts(&b, ",\"data\":{\"req_guid\":");
-		rc |= sl_buf_json_str(&b, guid, strlen(guid));
-		rc |= sl_buf_puts(&b, "}}");
+		rc |= sl_buf_puts(bp, ",\"data\":{\"req_guid\":");
+		rc |= sl_buf_json_str(bp, guid, strlen(guid));
+		rc |= sl_buf_puts(bp, "}}");
 	}
 	if (rc)
 		sl_response_set(ctx->resp, 500, NULL, NULL, 0);
 	else
 		sl_response_set(ctx->resp, http,
 				rq->proto ? "application/proto" :
-				"application/json", b.data, b.len);
-	sl_buf_release(&b);
-	sl_buf_release(&entry);
+				"application/json", bp->data, bp->len);
 }
 
 /* An ERROR SendEventResponse: INTERNAL_ERROR for the server's failures,
