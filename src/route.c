@@ -65,6 +65,8 @@ int sl_routes_build(struct sl_routes *rt, const struct sl_config *cfg)
 			row->pattern = strndup(item, len);
 			if (!row->pattern)
 				goto out_nomem;
+			row->lit = strcspn(row->pattern, "{");
+			row->exact = !row->pattern[row->lit];
 			row->name = defs[i].name;
 			row->id = (unsigned int)i;
 			row->method = defs[i].method;
@@ -115,22 +117,24 @@ const struct sl_route *sl_routes_match(const struct sl_routes *rt,
 				       struct sl_capture *caps, size_t *ncaps,
 				       int *status, const char **allow)
 {
-	size_t i;
+	size_t i, plen = strlen(path);
 
 	*status = 404;
 	*allow = NULL;
 	for (i = 0; i < rt->count; i++) {
 		const struct sl_route *row = &rt->rows[i];
-		const char *pt = row->pattern;
 
-		/* Most rows differ from the path in its first or second
-		 * byte ("/pixel", "/collect"): passed over without a call.
-		 * (Every pattern starts with '/', a configured one too.) */
-		if (pt[0] != path[0] ||
-		    (pt[0] && pt[1] != '{' && pt[1] != path[1]))
+		/* The literal part at once: a pattern without captures is
+		 * the path's length, and most rows are not. */
+		if (row->exact ? plen != row->lit ||
+				 memcmp(path, row->pattern, plen) :
+				 plen < row->lit ||
+				 memcmp(path, row->pattern, row->lit) ||
+				 !pattern_match(row->pattern + row->lit,
+						path + row->lit, caps, ncaps))
 			continue;
-		if (!pattern_match(pt, path, caps, ncaps))
-			continue;
+		if (row->exact)
+			*ncaps = 0;
 		if (!strcmp(row->method, method))
 			return row;
 		*status = 405;

@@ -2,6 +2,7 @@
 #ifndef SL_ROUTE_H
 #define SL_ROUTE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "adapter.h"
@@ -13,6 +14,9 @@ struct sl_route {
 	unsigned int id;	/* the route's number, one per name */
 	const char *method;	/* "GET", "POST" */
 	char *pattern;		/* "/collect" or "/collect/{id}/rlvt" (owned) */
+	size_t lit;		/* its bytes before the first '{', all
+				 * when it has none (exact) */
+	bool exact;
 	const struct sl_adapter *adapter;
 };
 
