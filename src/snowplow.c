@@ -222,15 +222,68 @@ static int record_event(struct sl_ctx *ctx, const cJSON *item,
 enum { BUF_DATA, BUF_OUT, BUF_EMBED, BUF_RAW, BUF_STRS, BUF_QUERY, BUF_NAMES };
 _Static_assert(BUF_NAMES < SL_CTX_SCRATCH, "ctx->scratch has room");
 
-/* Member name of plain object obj when it is a string without escapes
- * of 1 to max bytes: 1 (*out), 0 absent or not such a string (the tree
- * road ignores it, or refuses), -1 an escaped string (the tree's). */
-static int plain_field(const struct sl_json *j, const struct sl_jtok *obj,
-		       const char *name, size_t max,
+/* The fields of an event the fast road reads, found in one walk of its
+ * members (ev_fields()). */
+enum {
+	F_E, F_P, F_TV, F_UE_PR, F_UE_PX, F_CO, F_CX, F_UNSTRUCT, F_CONTEXTS,
+	F_EID, F_AID, F_DTM, F_DUID, F_UID, F_SID, F_NUID, F_COUNT
+};
+
+/* Which of them the member name (len bytes) is, or -1: by its length,
+ * then compares of known sizes (a few instructions, no call). */
+static int field_of(const char *n, size_t len)
+{
+#define IS(s) (!memcmp(n, s, sizeof(s) - 1))
+	switch (len) {
+	case 1:
+		return *n == 'e' ? F_E : *n == 'p' ? F_P : -1;
+	case 2:
+		return IS("tv") ? F_TV : IS("co") ? F_CO : IS("cx") ? F_CX : -1;
+	case 3:
+		return IS("eid") ? F_EID : IS("aid") ? F_AID :
+		       IS("dtm") ? F_DTM : IS("uid") ? F_UID :
+		       IS("sid") ? F_SID : -1;
+	case 4:
+		return IS("duid") ? F_DUID : IS("nuid") ? F_NUID : -1;
+	case 5:
+		return IS("ue_pr") ? F_UE_PR : IS("ue_px") ? F_UE_PX : -1;
+	case 8:
+		return IS("contexts") ? F_CONTEXTS : -1;
+	case 14:
+		return IS("unstruct_event") ? F_UNSTRUCT : -1;
+	default:
+		return -1;
+	}
+#undef IS
+}
+
+/* f[F_...] the value of each such member of ev (a plain object: no
+ * name twice), or NULL. False when a member is not a string (the tree
+ * road refuses the event). */
+static bool ev_fields(const struct sl_json *j, const struct sl_jtok *ev,
+		      const struct sl_jtok *f[F_COUNT])
+{
+	size_t i, k;
+	int w;
+
+	memset(f, 0, F_COUNT * sizeof(*f));
+	for (i = (size_t)(ev - j->tok) + 1, k = 0; k < ev->count;
+	     k++, i = j->tok[i + 1].next) {
+		if (j->tok[i + 1].type != SL_J_STRING)
+			return false;
+		w = field_of(j->text + j->tok[i].start, j->tok[i].len);
+		if (w >= 0)
+			f[w] = &j->tok[i + 1];
+	}
+	return true;
+}
+
+/* Field v (NULL: absent) when it is a string without escapes of 1 to
+ * max bytes: 1 (*out), 0 absent or not such a string (the tree road
+ * ignores it, or refuses), -1 an escaped string (the tree's). */
+static int plain_field(const struct sl_jtok *v, size_t max,
 		       const struct sl_jtok **out)
 {
-	const struct sl_jtok *v = sl_json_member(j, obj, name);
-
 	*out = NULL;
 	if (v && v->type == SL_J_STRING && v->escaped)
 		return -1;
@@ -289,18 +342,14 @@ static bool embedded_plain(struct sl_ctx *ctx, const struct sl_json *j,
 static bool plain_ev_check(const struct sl_json *j, const struct sl_jtok *ev,
 			   struct plain_ev *f)
 {
-	const struct sl_jtok *e, *p, *tv;
-	size_t i, k;
+	const struct sl_jtok *m[F_COUNT], *e, *p, *tv;
+	size_t k;
 
-	if (ev->type != SL_J_OBJECT)
+	if (ev->type != SL_J_OBJECT || !ev_fields(j, ev, m))
 		return false;
-	for (i = (size_t)(ev - j->tok) + 1, k = 0; k < ev->count;
-	     k++, i = j->tok[i + 1].next)
-		if (j->tok[i + 1].type != SL_J_STRING)
-			return false;
-	if (plain_field(j, ev, "e", 8, &e) != 1 ||
-	    plain_field(j, ev, "p", SL_MAX_ID_LEN, &p) != 1 ||
-	    plain_field(j, ev, "tv", SL_MAX_ID_LEN, &tv) != 1)
+	if (plain_field(m[F_E], 8, &e) != 1 ||
+	    plain_field(m[F_P], SL_MAX_ID_LEN, &p) != 1 ||
+	    plain_field(m[F_TV], SL_MAX_ID_LEN, &tv) != 1)
 		return false;
 	f->type = NULL;
 	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
@@ -313,25 +362,20 @@ static bool plain_ev_check(const struct sl_json *j, const struct sl_jtok *ev,
 	/* The plain form wins over the encoded one, as in the tree road;
 	 * an event naming the member its decoding would take is refused
 	 * there. */
-	f->ue = sl_json_member(j, ev, "ue_pr");
-	f->ue_encoded = !f->ue;
-	if (!f->ue)
-		f->ue = sl_json_member(j, ev, "ue_px");
-	f->co = sl_json_member(j, ev, "co");
-	f->co_encoded = !f->co;
-	if (!f->co)
-		f->co = sl_json_member(j, ev, "cx");
-	if ((f->ue && sl_json_member(j, ev, "unstruct_event")) ||
-	    (f->co && sl_json_member(j, ev, "contexts")) ||
+	f->ue = m[F_UE_PR] ? m[F_UE_PR] : m[F_UE_PX];
+	f->ue_encoded = !m[F_UE_PR];
+	f->co = m[F_CO] ? m[F_CO] : m[F_CX];
+	f->co_encoded = !m[F_CO];
+	if ((f->ue && m[F_UNSTRUCT]) || (f->co && m[F_CONTEXTS]) ||
 	    (!f->type && !f->ue))
 		return false;
-	return plain_field(j, ev, "eid", SL_MAX_ID_LEN, &f->eid) >= 0 &&
-	       plain_field(j, ev, "aid", SL_MAX_ID_LEN, &f->aid) >= 0 &&
-	       plain_field(j, ev, "dtm", 20, &f->dtm) >= 0 &&
-	       plain_field(j, ev, "duid", SL_MAX_ID_LEN, &f->duid) >= 0 &&
-	       plain_field(j, ev, "uid", SL_MAX_ID_LEN, &f->uid) >= 0 &&
-	       plain_field(j, ev, "sid", SL_MAX_ID_LEN, &f->sid) >= 0 &&
-	       plain_field(j, ev, "nuid", SL_MAX_ID_LEN, &f->nuid) >= 0;
+	return plain_field(m[F_EID], SL_MAX_ID_LEN, &f->eid) >= 0 &&
+	       plain_field(m[F_AID], SL_MAX_ID_LEN, &f->aid) >= 0 &&
+	       plain_field(m[F_DTM], 20, &f->dtm) >= 0 &&
+	       plain_field(m[F_DUID], SL_MAX_ID_LEN, &f->duid) >= 0 &&
+	       plain_field(m[F_UID], SL_MAX_ID_LEN, &f->uid) >= 0 &&
+	       plain_field(m[F_SID], SL_MAX_ID_LEN, &f->sid) >= 0 &&
+	       plain_field(m[F_NUID], SL_MAX_ID_LEN, &f->nuid) >= 0;
 }
 
 /* The name in the schema URI of the event an unstruct_event wraps,
@@ -423,13 +467,24 @@ static int plain_record(struct sl_ctx *ctx, const struct sl_json *j,
 		if (at[i] != SIZE_MAX)
 			*dest[i] = strs->data + at[i];
 	if (f->dtm) {
+		const char *d = j->text + f->dtm->start;
 		char text[21], *end;
-		long long ms;
+		long long ms = 0;
 
-		memcpy(text, j->text + f->dtm->start, f->dtm->len);
-		text[f->dtm->len] = '\0';
-		ms = strtoll(text, &end, 10);
-		if (!*end && ms > 0) {
+		/* Up to 18 digits cannot overflow: read at once. Anything
+		 * else as the tree road reads it (blanks, a sign, past
+		 * LLONG_MAX). */
+		for (i = 0; i < f->dtm->len && i < 18 &&
+			    d[i] >= '0' && d[i] <= '9'; i++)
+			ms = ms * 10 + (d[i] - '0');
+		if (i < f->dtm->len) {
+			memcpy(text, d, f->dtm->len);
+			text[f->dtm->len] = '\0';
+			ms = strtoll(text, &end, 10);
+			if (*end)
+				ms = 0;
+		}
+		if (ms > 0) {
 			ev.event_ts = ms;
 			ev.has_event_ts = 1;
 		}
