@@ -365,6 +365,29 @@ const struct sl_jtok *sl_json_member(const struct sl_json *j,
 	return NULL;
 }
 
+void sl_json_members(const struct sl_json *j, const struct sl_jtok *obj,
+		     const struct sl_json_name *names, size_t n,
+		     const struct sl_jtok **out)
+{
+	size_t i = (size_t)(obj - j->tok) + 1, k, w;
+
+	for (w = 0; w < n; w++)
+		out[w] = NULL;
+	if (obj->type != SL_J_OBJECT)
+		return;
+	for (k = 0; k < obj->count; k++, i = j->tok[i + 1].next) {
+		const struct sl_jtok *key = &j->tok[i];
+		const char *name = j->text + key->start;
+
+		for (w = 0; w < n; w++)
+			if (key->len == names[w].len && *name == names[w].s[0] &&
+			    !out[w] && !memcmp(name, names[w].s, key->len)) {
+				out[w] = &j->tok[i + 1];
+				break;
+			}
+	}
+}
+
 bool sl_json_is_plain_string(const struct sl_jtok *tok, size_t max)
 {
 	return tok->type == SL_J_STRING && !tok->escaped && tok->len > 0 &&

@@ -67,6 +67,19 @@ const struct sl_jtok *sl_json_member(const struct sl_json *j,
 				     const struct sl_jtok *obj,
 				     const char *name);
 
+/* A member name with its length, for sl_json_members(). */
+struct sl_json_name {
+	const char *s;
+	size_t len;
+};
+#define SL_JSON_NAME(lit) { lit, sizeof(lit) - 1 }
+
+/* The values of n members of object obj in one walk of it: out[i] that
+ * of names[i] (plain, non-empty names), or NULL. */
+void sl_json_members(const struct sl_json *j, const struct sl_jtok *obj,
+		     const struct sl_json_name *names, size_t n,
+		     const struct sl_jtok **out);
+
 /* True when tok is a string without escapes of 1 to max bytes. */
 bool sl_json_is_plain_string(const struct sl_jtok *tok, size_t max);
 
