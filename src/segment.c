@@ -405,7 +405,7 @@ static int call_plain(struct sl_ctx *ctx, const char *path_type, bool batch)
 {
 	const struct sl_buf *body = &ctx->req->body;
 	struct sl_json j = { 0 };
-	struct plain_call *cs = NULL;
+	struct plain_call *cs = NULL, cs_one;
 	const struct sl_jtok *root, *items = NULL, *wk, *item;
 	const struct sl_section *src;
 	char key[SL_MAX_SECTION_ID + 1], body_key[SL_MAX_SECTION_ID + 1];
@@ -436,8 +436,9 @@ static int call_plain(struct sl_ctx *ctx, const char *path_type, bool batch)
 		n = 1;
 		item = root;
 	}
+	/* One call (the usual single call) without an allocation. */
 	if (n > SEG_MAX_EVENTS || n > ctx->cfg->max_events ||
-	    !(cs = malloc(n * sizeof(*cs))))
+	    !(cs = n == 1 ? &cs_one : malloc(n * sizeof(*cs))))
 		goto out;
 	for (k = 0; k < n; k++, item = &j.tok[item->next])
 		if (!plain_call(&j, item, path_type, &cs[k]))
@@ -451,7 +452,8 @@ static int call_plain(struct sl_ctx *ctx, const char *path_type, bool batch)
 				 batch ? items + 1 : root))
 		answer_ok(ctx);
 out:
-	free(cs);
+	if (cs != &cs_one)
+		free(cs);
 	sl_json_release(&j);
 	return rc;
 }
