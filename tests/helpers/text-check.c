@@ -14,8 +14,10 @@
  * integers: the extremes, each power of ten and its neighbours, ROUNDS
  * random ones; ROUNDS random base64 texts (digits, padding, a few bytes
  * that are neither) and the encodings of ROUNDS random byte strings;
- * every byte value at every offset of 1..40 bytes in hex; ROUNDS
- * texts of digits and dots around the dotted-quad form.
+ * one odd byte (NUL, a lone continuation, a cut lead, 0xff, DEL) or a
+ * euro sign at every offset of 60..160 bytes; every byte value at every
+ * offset of 1..40 bytes in hex; ROUNDS texts of digits and dots around
+ * the dotted-quad form.
  */
 #include "config.h"
 
@@ -368,7 +370,7 @@ int main(int argc, char **argv)
 	};
 	static const unsigned char pool[] = "aZ9 \"\\/\x01\x1f\x7f\t\n"
 					    "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xed\xa0\xc0\x80";
-	unsigned char s[64];
+	unsigned char s[64], big[160];
 	long rounds = argc > 1 ? atol(argv[1]) : 200000, r;
 	size_t len, at, i, f, flen;
 	unsigned int c;
@@ -386,6 +388,24 @@ int main(int argc, char **argv)
 				memcpy(s + at, forms[f], flen);
 				check(s, len);		/* maybe cut short */
 				check(s, at + flen + (len & 7));
+			}
+		}
+	}
+	/* Past 64 bytes (the 64-byte steps, then 16, then the tail): one
+	 * byte that is not plain ASCII, or a whole sequence, anywhere. */
+	for (len = 60; len <= sizeof(big); len += 5) {
+		for (at = 0; at < len; at++) {
+			static const unsigned char odd[] = { 0x00, 0x80, 0xc3, 0xff, 0x7f };
+
+			for (f = 0; f < sizeof(odd); f++) {
+				memset(big, 'a', len);
+				big[at] = odd[f];
+				check(big, len);
+			}
+			memset(big, 'a', len);
+			if (at + 3 <= len) {
+				memcpy(big + at, "\xe2\x82\xac", 3);
+				check(big, len);
 			}
 		}
 	}
