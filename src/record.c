@@ -414,31 +414,49 @@ int sl_record_encode_bad(struct sl_record *rec, const struct sl_rejection *rj,
 	return rc;
 }
 
+/* Append up to the room left of SL_TOPIC_MAX: n bytes of s at out + at.
+ * Returns the new length. */
+static size_t topic_put(char *out, size_t at, const char *s, size_t n)
+{
+	if (n > SL_TOPIC_MAX - at)
+		n = SL_TOPIC_MAX - at;
+	memcpy(out + at, s, n);
+	return at + n;
+}
+
+/* The bytes Kafka allows in a topic name: [A-Za-z0-9._-]. */
+#define TOPIC_OK(c) (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z') || \
+		     ((c) >= '0' && (c) <= '9') || (c) == '.' || (c) == '_' || \
+		     (c) == '-')
+#define T4(n) TOPIC_OK(n), TOPIC_OK((n) + 1), TOPIC_OK((n) + 2), \
+	TOPIC_OK((n) + 3)
+#define T16(n) T4(n), T4((n) + 4), T4((n) + 8), T4((n) + 12)
+#define T64(n) T16(n), T16((n) + 16), T16((n) + 32), T16((n) + 48)
+static const bool topic_ok[256] = { T64(0), T64(64), T64(128), T64(192) };
+#undef T64
+#undef T16
+#undef T4
+#undef TOPIC_OK
+
 void sl_topic_from_pattern(const char *pattern, const char *type,
 			   char out[SL_TOPIC_MAX + 1])
 {
 	const char *mark = strstr(pattern, "%s");
-	size_t n = 0, i;
+	size_t n, i;
 
-	while (*pattern && n < SL_TOPIC_MAX) {
-		if (pattern == mark) {
-			for (i = 0; type[i] && n < SL_TOPIC_MAX; i++)
-				out[n++] = type[i];
-			pattern += 2;
-		} else {
-			out[n++] = *pattern++;
-		}
+	/* The pattern around its first %s, the type in its place; whole
+	 * pieces at a time, cut at SL_TOPIC_MAX. */
+	n = topic_put(out, 0, pattern,
+		      mark ? (size_t)(mark - pattern) : strlen(pattern));
+	if (mark) {
+		n = topic_put(out, n, type, strlen(type));
+		n = topic_put(out, n, mark + 2, strlen(mark + 2));
 	}
 	out[n] = '\0';
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)out[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-		      c == '-'))
+	for (i = 0; i < n; i++)
+		if (!topic_ok[(unsigned char)out[i]])
 			out[i] = '_';
-	}
-	if (!strcmp(out, ".") || !strcmp(out, "..") || n == 0)
+	if (n == 0 || (out[0] == '.' && (n == 1 || (n == 2 && out[1] == '.'))))
 		strcpy(out, "_");
 }
 
