@@ -172,17 +172,6 @@ static const cJSON *member(const cJSON *obj, const char *proto,
 	return m ? m : cJSON_GetObjectItemCaseSensitive(obj, camel);
 }
 
-/* Member proto or camel (the names protojson reads) of plain object
- * obj, or NULL. */
-static const struct sl_jtok *plain_member(const struct sl_json *j,
-					  const struct sl_jtok *obj,
-					  const char *proto, const char *camel)
-{
-	const struct sl_jtok *m = sl_json_member(j, obj, proto);
-
-	return m ? m : sl_json_member(j, obj, camel);
-}
-
 /* A string token without escapes (its bytes are its value). */
 static bool raw_string(const struct sl_jtok *t)
 {
@@ -199,8 +188,16 @@ static bool raw_string(const struct sl_jtok *t)
 static int decode_json_plain(struct rc_request *rq, const char *text,
 			     size_t len, unsigned int max_events)
 {
+	static const struct sl_json_name root_names[5] = {
+		SL_JSON_NAME("req_guid"), SL_JSON_NAME("reqGuid"),
+		SL_JSON_NAME("sent_time"), SL_JSON_NAME("sentTime"),
+		SL_JSON_NAME("events"),
+	}, event_names[3] = {
+		SL_JSON_NAME("event_bytes"), SL_JSON_NAME("eventBytes"),
+		SL_JSON_NAME("type"),
+	};
 	struct sl_json j = { 0 };
-	const struct sl_jtok *root, *guid, *sent, *events, *bytes, *type;
+	const struct sl_jtok *root, *guid, *sent, *events, *bytes, *type, *m[5];
 	size_t i, k;
 	int rc;
 
@@ -213,9 +210,10 @@ static int decode_json_plain(struct rc_request *rq, const char *text,
 	root = &j.tok[0];
 	if (root->type != SL_J_OBJECT)
 		goto out_plain;
-	guid = plain_member(&j, root, "req_guid", "reqGuid");
-	sent = plain_member(&j, root, "sent_time", "sentTime");
-	events = sl_json_member(&j, root, "events");
+	sl_json_members(&j, root, root_names, 5, m);
+	guid = m[0] ? m[0] : m[1];	/* the proto name wins */
+	sent = m[2] ? m[2] : m[3];
+	events = m[4];
 	if ((guid && !raw_string(guid)) ||
 	    (sent && sent->type != SL_J_OBJECT && sent->type != SL_J_STRING &&
 	     sent->type != SL_J_NULL) ||
@@ -225,8 +223,9 @@ static int decode_json_plain(struct rc_request *rq, const char *text,
 	/* Every event first: the request is taken whole or not at all. */
 	for (i = (size_t)(events - j.tok) + 1, k = 0; k < events->count;
 	     k++, i = j.tok[i].next) {
-		bytes = plain_member(&j, &j.tok[i], "event_bytes", "eventBytes");
-		type = sl_json_member(&j, &j.tok[i], "type");
+		sl_json_members(&j, &j.tok[i], event_names, 3, m);
+		bytes = m[0] ? m[0] : m[1];
+		type = m[2];
 		if (j.tok[i].type != SL_J_OBJECT || (bytes && !raw_string(bytes)) ||
 		    !type || !sl_json_is_plain_string(type, SL_MAX_ID_LEN))
 			goto out_plain;
@@ -237,8 +236,9 @@ static int decode_json_plain(struct rc_request *rq, const char *text,
 	     k++, i = j.tok[i].next) {
 		struct rc_event *ev = add_event(rq);
 
-		bytes = plain_member(&j, &j.tok[i], "event_bytes", "eventBytes");
-		type = sl_json_member(&j, &j.tok[i], "type");
+		sl_json_members(&j, &j.tok[i], event_names, 3, m);
+		bytes = m[0] ? m[0] : m[1];
+		type = m[2];
 		if (!ev || !(ev->type = strndup(text + type->start, type->len)))
 			goto out_nomem;
 		if (bytes && sl_base64_decode(text + bytes->start, bytes->len,
