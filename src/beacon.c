@@ -120,7 +120,8 @@ static void beacon_pixel(struct sl_ctx *ctx)
 			  "Cache-Control: no-store, no-cache, must-revalidate\r\n");
 	if (sl_ctx_busy(ctx))
 		return;
-	why = sl_query_json(ctx->req->query, data, &ctx->scratch[1], false);
+	why = sl_query_json(ctx->req->query, data, &ctx->scratch[1], false,
+			    NULL);
 	if (!why)
 		add(ctx, NULL, data->data, data->len);
 	else if (!strcmp(why, "out of memory"))

@@ -343,6 +343,59 @@ int sl_json_scan(struct sl_json *j, const char *text, size_t len)
 	return s.p == s.end ? PLAIN : NOT_PLAIN;
 }
 
+int sl_json_flat_begin(struct sl_json *j)
+{
+	j->n = 0;
+	j->spaced = j->root_spaced = j->flat_bad = false;
+	if (!j->cap && grow(j, 64))
+		return -ENOMEM;
+	/* The object's own token, finished by sl_json_flat_end(). */
+	memset(&j->tok[0], 0, sizeof(j->tok[0]));
+	j->tok[0].type = SL_J_OBJECT;
+	j->n = 1;
+	return 0;
+}
+
+/* One string token of the flat object. */
+static void flat_string(struct sl_json *j, size_t at, size_t len,
+			bool escaped)
+{
+	struct sl_jtok *t = &j->tok[j->n++];
+
+	t->type = SL_J_STRING;
+	t->escaped = escaped;
+	t->start = (uint32_t)at;
+	t->len = (uint32_t)len;
+	t->count = 0;
+	t->next = (uint32_t)j->n;
+}
+
+int sl_json_flat_member(struct sl_json *j, size_t name_at, size_t name_len,
+			bool name_escaped, size_t value_at, size_t value_len,
+			bool value_escaped)
+{
+	/* What the scanner calls not plain: the tree road's to read. */
+	if (name_escaped || j->tok[0].count == MAX_PLAIN_MEMBERS ||
+	    value_at + value_len >= UINT32_MAX)
+		j->flat_bad = true;
+	if (j->flat_bad)
+		return 0;
+	if (j->n + 2 > j->cap && grow(j, j->n + 2))
+		return -ENOMEM;
+	flat_string(j, name_at, name_len, false);
+	flat_string(j, value_at, value_len, value_escaped);
+	j->tok[0].count++;
+	return 0;
+}
+
+int sl_json_flat_end(struct sl_json *j, const char *text, size_t len)
+{
+	j->text = text;
+	j->tok[0].len = (uint32_t)len;
+	j->tok[0].next = (uint32_t)j->n;
+	return !j->flat_bad && len < UINT32_MAX;
+}
+
 const struct sl_jtok *sl_json_member(const struct sl_json *j,
 				     const struct sl_jtok *obj,
 				     const char *name)

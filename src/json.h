@@ -52,6 +52,7 @@ struct sl_json {
 	bool spaced;		/* whitespace between tokens inside an
 				 * element of the root */
 	bool root_spaced;	/* ... between the root's own elements */
+	bool flat_bad;		/* sl_json_flat_*: not a plain object */
 };
 
 /*
@@ -61,6 +62,24 @@ struct sl_json {
  * it is not (malformed, or merely not plain: see above), -ENOMEM.
  */
 int sl_json_scan(struct sl_json *j, const char *text, size_t len);
+
+/*
+ * The tokens sl_json_scan() would make of a flat object of strings that
+ * another writer produces (the query as an object: sl_query_json()),
+ * without scanning it: _begin, then _member for each member in order
+ * (offsets and lengths of the strings' contents in the finished text,
+ * and whether each holds an escape), then _end with the text. _end
+ * returns 1, or 0 when the object is not plain (a name with an escape,
+ * more members than a plain object has); _begin and _member return 0 or
+ * -ENOMEM.
+ */
+int sl_json_flat_begin(struct sl_json *j)
+	__attribute__((warn_unused_result));
+int sl_json_flat_member(struct sl_json *j, size_t name_at, size_t name_len,
+			bool name_escaped, size_t value_at, size_t value_len,
+			bool value_escaped)
+	__attribute__((warn_unused_result));
+int sl_json_flat_end(struct sl_json *j, const char *text, size_t len);
 
 /* The value of member name (a plain name) of object tok, or NULL. */
 const struct sl_jtok *sl_json_member(const struct sl_json *j,

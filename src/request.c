@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "json.h"
 #include "request.h"
 
 /* Index the transport's variables, when it can list them. The first of
@@ -337,21 +338,22 @@ static inline char *json_byte(char *o, unsigned char c)
 }
 
 const char *sl_query_json(const char *query, struct sl_buf *out,
-			  struct sl_buf *names, bool skip_unnamed)
+			  struct sl_buf *names, bool skip_unnamed,
+			  struct sl_json *j)
 {
 	const char *p = query;
 	size_t qlen = strlen(query), n = 0, k, nkept = 0;
 	uint64_t seen = 0, bit;
 
 	sl_buf_reset(out);
-	if (sl_buf_puts(out, "{"))
+	if (sl_buf_puts(out, "{") || (j && sl_json_flat_begin(j)))
 		return "out of memory";
 	sl_buf_reset(names);
 	for (;;) {
 		char *o, *base;
-		size_t start = out->len, name_at, name_len, value_at;
+		size_t start = out->len, name_at, name_len, value_at, value_len;
 		unsigned int high = 0;
-		bool zero = false, in_name = true;
+		bool zero = false, in_name = true, esc = false, name_esc = false;
 		struct span name;
 
 		while (*p == '&')
@@ -386,6 +388,8 @@ const char *sl_query_json(const char *query, struct sl_buf *out,
 					o += 3;
 					value_at = (size_t)(o - base);
 					in_name = false;
+					name_esc = esc;
+					esc = false;
 				} else {
 					*o++ = '=';
 				}
@@ -403,9 +407,11 @@ const char *sl_query_json(const char *query, struct sl_buf *out,
 				p += 2;
 				high |= (unsigned int)b;
 				zero |= b == 0;
+				esc |= b < 0x20 || b == '"' || b == '\\';
 				o = json_byte(o, (unsigned char)b);
 				continue;
 			case Q_ESCAPE:
+				esc = true;
 				o = sl_json_escape_byte(o, c);
 				continue;
 			default:	/* Q_HIGH */
@@ -420,7 +426,10 @@ const char *sl_query_json(const char *query, struct sl_buf *out,
 			memcpy(o, "\":\"", 3);
 			o += 3;
 			value_at = (size_t)(o - base);
+			name_esc = esc;
+			esc = false;
 		}
+		value_len = (size_t)(o - base) - value_at;
 		if (!name_len && !skip_unnamed)
 			return "query has a parameter with no name";
 		/* JSON escapes never split a multi-byte sequence (its bytes
@@ -458,7 +467,9 @@ const char *sl_query_json(const char *query, struct sl_buf *out,
 		seen |= bit;
 		name.at = name_at;
 		name.len = name_len;
-		if (sl_buf_append(names, &name, sizeof(name)))
+		if (sl_buf_append(names, &name, sizeof(name)) ||
+		    (j && sl_json_flat_member(j, name_at, name_len, name_esc,
+					      value_at, value_len, esc)))
 			return "out of memory";
 		nkept++;
 		out->len = (size_t)(o - base);

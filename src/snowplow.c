@@ -623,8 +623,8 @@ static void answer_gif(struct sl_ctx *ctx)
 }
 
 /* GET /i's fast road: the query written as the event's JSON object in
- * one pass (sl_query_json(), as the pixel's), then the POST's checks and
- * record. 1 when the request was answered, 0 for the tree road (every
+ * one pass (sl_query_json(), as the pixel's, its tokens made on the way),
+ * then the POST's checks and record. 1 when the request was answered, 0 for the tree road (every
  * problem included: it answers as always). */
 static int get_plain(struct sl_ctx *ctx)
 {
@@ -634,10 +634,10 @@ static int get_plain(struct sl_ctx *ctx)
 	struct plain_ev f;
 	int rc = 0;
 
+	/* The tokens come with the text: nothing to scan. */
 	if (sl_query_json(ctx->req->query, text, &ctx->scratch[BUF_NAMES],
-			  true) ||
-	    sl_json_scan(&j, text->data, text->len) != 1 ||
-	    j.tok[0].type != SL_J_OBJECT)
+			  true, &j) ||
+	    sl_json_flat_end(&j, text->data, text->len) != 1)
 		goto out;
 	sl_buf_reset(out);
 	if (!plain_ev_check(&j, &j.tok[0], &f) ||
