@@ -344,6 +344,7 @@ const char *sl_query_json(const char *query, struct sl_buf *out,
 	const char *p = query;
 	size_t qlen = strlen(query), n = 0, k, nkept = 0;
 	uint64_t seen = 0, bit;
+	unsigned char first, last;
 
 	sl_buf_reset(out);
 	if (sl_buf_puts(out, "{") || (j && sl_json_flat_begin(j)))
@@ -448,15 +449,19 @@ const char *sl_query_json(const char *query, struct sl_buf *out,
 			return "more than 500 fields";
 		*o++ = '"';
 		/* Compared with the names before only when one had its
-		 * length and first byte (a bit of seen says so). */
-		bit = (uint64_t)1 << ((name_len * 7 +
-				       (unsigned char)base[name_at]) & 63);
+		 * length, first and last bytes (a bit of seen says so):
+		 * names that share a start (tv001, tv002; utm_source,
+		 * utm_medium) mostly end apart. */
+		first = (unsigned char)base[name_at];
+		last = (unsigned char)base[name_at + name_len - 1];
+		bit = (uint64_t)1 << ((name_len * 7 + first * 5 + last) & 63);
 		for (k = 0; (seen & bit) && k < nkept; k++) {
 			const struct span *s = (const struct span *)
 					       (void *)names->data + k;
 
 			if (s->len == name_len &&
-			    base[s->at] == base[name_at] &&
+			    (unsigned char)base[s->at] == first &&
+			    (unsigned char)base[s->at + name_len - 1] == last &&
 			    !memcmp(base + s->at, base + name_at, name_len))
 				break;
 		}
