@@ -14,8 +14,9 @@
  * integers: the extremes, each power of ten and its neighbours, ROUNDS
  * random ones; ROUNDS random base64 texts (digits, padding, a few bytes
  * that are neither) and the encodings of ROUNDS random byte strings;
- * one odd byte (NUL, a lone continuation, a cut lead, 0xff, DEL) or a
- * euro sign at every offset of 60..160 bytes; every byte value at every
+ * one odd byte (NUL, a lone continuation, a cut lead, 0xff, DEL, a
+ * quote, a backslash, a control byte) or a euro sign at every offset of
+ * 60..160 bytes; every byte value at every
  * offset of 1..40 bytes in hex; ROUNDS texts of digits and dots around
  * the dotted-quad form.
  */
@@ -392,10 +393,13 @@ int main(int argc, char **argv)
 		}
 	}
 	/* Past 64 bytes (the 64-byte steps, then 16, then the tail): one
-	 * byte that is not plain ASCII, or a whole sequence, anywhere. */
+	 * byte that is not plain ASCII or needs escaping, or a whole
+	 * sequence, anywhere. */
 	for (len = 60; len <= sizeof(big); len += 5) {
 		for (at = 0; at < len; at++) {
-			static const unsigned char odd[] = { 0x00, 0x80, 0xc3, 0xff, 0x7f };
+			static const unsigned char odd[] = {
+				0x00, 0x80, 0xc3, 0xff, 0x7f, '"', '\\', 0x01, 0x1f,
+			};
 
 			for (f = 0; f < sizeof(odd); f++) {
 				memset(big, 'a', len);
