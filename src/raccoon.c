@@ -8,7 +8,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -336,8 +335,9 @@ static void media_type(const char *ct, char *out, size_t size)
 
 	while (ct && *ct == ' ')
 		ct++;
+	/* ASCII case, as tolower(3) in the C locale (none is set). */
 	for (; ct && *ct && *ct != ';' && *ct != ' ' && n < size - 1; ct++)
-		out[n++] = (char)tolower((unsigned char)*ct);
+		out[n++] = *ct >= 'A' && *ct <= 'Z' ? (char)(*ct | 0x20) : *ct;
 	out[n] = '\0';
 }
 

@@ -1,7 +1,6 @@
 /* request.c - one HTTP request as the web server hands it over */
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -58,7 +57,8 @@ const char *sl_request_header(const struct sl_request *req, const char *name)
 
 	for (i = 0; name[i] && n < sizeof(var) - 1; i++)
 		var[n++] = name[i] == '-' ? '_' :
-			   (char)toupper((unsigned char)name[i]);
+			   name[i] >= 'a' && name[i] <= 'z' ?
+			   (char)(name[i] - 'a' + 'A') : name[i];
 	var[n] = '\0';
 	return sl_request_param(req, var);
 }
