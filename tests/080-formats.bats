@@ -110,6 +110,12 @@ pb_response()
 		"$(printf '%s' "$RACCOON_SEED" | jq -r '.events[0].eventBytes')"
 	assert_eq "$(spool_records | jq -r '[.key, .headers.conn_id, .headers.req_guid, .headers.protocol, .headers.ip] | join(" ")')" \
 		"654785432 654785432 1234abcd raccoon 203.0.113.7"
+	# The media type in any case, with parameters; the answer in JSON.
+	rm -rf "$SPOOL"
+	cgi POST /api/v1/events '' 'CONTENT_TYPE= Application/JSON; charset=UTF-8'
+	assert_eq "$cgi_status" 200
+	assert_eq "$(header Content-Type)" application/json
+	assert_eq "$(spool_records | jq -r .topic)" clickstream-booking-log
 }
 
 @test "raccoon: protobuf, 3 events: a protobuf response and 3 records equal to event_bytes" {
