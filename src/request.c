@@ -381,8 +381,9 @@ const char *sl_query_json(const char *query, struct sl_buf *out,
 			c = (unsigned char)*p;
 			switch (query_class[c]) {
 			case Q_END:
-				break;
 			case Q_EQUALS:
+				/* The name ends at the first '=', or with the
+				 * pair (a name alone has an empty value). */
 				if (in_name) {
 					name_len = (size_t)(o - base) - name_at;
 					memcpy(o, "\":\"", 3);
@@ -391,10 +392,12 @@ const char *sl_query_json(const char *query, struct sl_buf *out,
 					in_name = false;
 					name_esc = esc;
 					esc = false;
-				} else {
+				} else if (c == '=') {
 					*o++ = '=';
 				}
-				continue;
+				if (c == '=')
+					continue;
+				break;
 			case Q_PLUS:
 				*o++ = ' ';
 				continue;
@@ -421,14 +424,6 @@ const char *sl_query_json(const char *query, struct sl_buf *out,
 				continue;
 			}
 			break;
-		}
-		if (in_name) {
-			name_len = (size_t)(o - base) - name_at;
-			memcpy(o, "\":\"", 3);
-			o += 3;
-			value_at = (size_t)(o - base);
-			name_esc = esc;
-			esc = false;
 		}
 		value_len = (size_t)(o - base) - value_at;
 		if (!name_len && !skip_unnamed)
