@@ -447,6 +447,18 @@ bool sl_json_is_plain_string(const struct sl_jtok *tok, size_t max)
 	       tok->len <= max;
 }
 
+int sl_json_plain_field(const struct sl_jtok *v, size_t max,
+			const struct sl_jtok **out)
+{
+	*out = NULL;
+	if (v && v->type == SL_J_STRING && v->escaped)
+		return -1;
+	if (!v || !sl_json_is_plain_string(v, max))
+		return 0;
+	*out = v;
+	return 1;
+}
+
 bool sl_json_int(const struct sl_json *j, const struct sl_jtok *tok,
 		 int64_t *out)
 {

@@ -102,6 +102,13 @@ void sl_json_members(const struct sl_json *j, const struct sl_jtok *obj,
 /* True when tok is a string without escapes of 1 to max bytes. */
 bool sl_json_is_plain_string(const struct sl_jtok *tok, size_t max);
 
+/* A member's value v (NULL: absent) read as a fast road reads an id:
+ * 1 when it is such a string (*out = v), 0 when absent or another value
+ * (*out = NULL: what the tree road ignores or refuses), -1 for a string
+ * with escapes (the tree road's to decode). */
+int sl_json_plain_field(const struct sl_jtok *v, size_t max,
+			const struct sl_jtok **out);
+
 /*
  * tok as an integer: a number of digits alone (a minus sign allowed),
  * which the scanner keeps to 15 digits, so the value is exact. Returns

@@ -80,23 +80,6 @@ static int clean_labels(struct sl_ctx *ctx, cJSON *data)
 /* The working buffers (ctx->scratch) of the fast road. */
 enum { BUF_DATA, BUF_STRS };
 
-/* Member name of the root when it is a string without escapes of 1 to
- * SL_MAX_ID_LEN bytes: 1 (*out), 0 when absent or another value (what
- * the tree road ignores or refuses), -1 for an escaped string. */
-static int plain_str(const struct sl_json *j, const char *name,
-		     const struct sl_jtok **out)
-{
-	const struct sl_jtok *v = sl_json_member(j, &j->tok[0], name);
-
-	*out = NULL;
-	if (v && v->type == SL_J_STRING && v->escaped)
-		return -1;
-	if (!v || !sl_json_is_plain_string(v, SL_MAX_ID_LEN))
-		return 0;
-	*out = v;
-	return 1;
-}
-
 /* Every label of data (an object) of the type the schema gives it: ids
  * a list of strings, value a number, the rest strings. */
 static bool labels_fit(const struct sl_json *j, const struct sl_jtok *data)
@@ -130,8 +113,17 @@ static int collect_plain(struct sl_ctx *ctx, const char *source,
 	const struct sl_buf *body = &ctx->req->body;
 	struct sl_buf *data = &ctx->scratch[BUF_DATA];
 	struct sl_buf *strs = &ctx->scratch[BUF_STRS];
-	const struct sl_jtok *root, *name, *event_id, *key, *v, *dt, *url, *ts;
-	const struct sl_jtok *ua, *tmp_id, *client_id;
+	enum { M_NAME, M_EVENT_ID, M_KEY, M_V, M_DATA, M_URL, M_TS, M_UA,
+	       M_TMP_ID, M_CLIENT_ID, M_COUNT };
+	static const struct sl_json_name names[M_COUNT] = {
+		SL_JSON_NAME("name"), SL_JSON_NAME("eventId"),
+		SL_JSON_NAME("key"), SL_JSON_NAME("v"), SL_JSON_NAME("data"),
+		SL_JSON_NAME("url"), SL_JSON_NAME("timestamp"),
+		SL_JSON_NAME("ua"), SL_JSON_NAME("tmpId"),
+		SL_JSON_NAME("clientId"),
+	};
+	const struct sl_jtok *m[M_COUNT], *root, *name, *event_id, *key, *v;
+	const struct sl_jtok *dt, *url, *ts, *ua, *tmp_id, *client_id;
 	struct sl_event ev = { .protocol = "reelevant" };
 	struct sl_json j = { 0 };
 	size_t at[5], cut = SIZE_MAX, i;
@@ -144,22 +136,23 @@ static int collect_plain(struct sl_ctx *ctx, const char *source,
 	    j.tok[0].type != SL_J_OBJECT || j.spaced || j.root_spaced)
 		goto out;
 	root = &j.tok[0];
-	v = sl_json_member(&j, root, "v");
-	dt = sl_json_member(&j, root, "data");
-	url = sl_json_member(&j, root, "url");
-	ts = sl_json_member(&j, root, "timestamp");
-	if (plain_str(&j, "name", &name) != 1 ||
-	    plain_str(&j, "eventId", &event_id) != 1 ||
-	    plain_str(&j, "key", &key) != 1 ||
+	sl_json_members(&j, root, names, M_COUNT, m);
+	v = m[M_V];
+	dt = m[M_DATA];
+	url = m[M_URL];
+	ts = m[M_TS];
+	ua = m[M_UA];
+	if (sl_json_plain_field(m[M_NAME], SL_MAX_ID_LEN, &name) != 1 ||
+	    sl_json_plain_field(m[M_EVENT_ID], SL_MAX_ID_LEN, &event_id) != 1 ||
+	    sl_json_plain_field(m[M_KEY], SL_MAX_ID_LEN, &key) != 1 ||
 	    !v || v->type != SL_J_NUMBER || v->len != 1 ||
 	    j.text[v->start] != '1' ||
 	    (dt && (dt->type != SL_J_OBJECT || !labels_fit(&j, dt))) ||
 	    (url && url->type == SL_J_STRING && url->escaped) ||
-	    plain_str(&j, "tmpId", &tmp_id) < 0 ||
-	    plain_str(&j, "clientId", &client_id) < 0)
-		goto out;
-	ua = sl_json_member(&j, root, "ua");
-	if (ua && ua->type == SL_J_STRING && ua->escaped)
+	    sl_json_plain_field(m[M_TMP_ID], SL_MAX_ID_LEN, &tmp_id) < 0 ||
+	    sl_json_plain_field(m[M_CLIENT_ID], SL_MAX_ID_LEN,
+				&client_id) < 0 ||
+	    (ua && ua->type == SL_J_STRING && ua->escaped))
 		goto out;
 	ev.event_ts = ctx->req->received_ms;
 	if (ts && ts->type != SL_J_NULL) {

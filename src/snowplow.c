@@ -278,21 +278,6 @@ static bool ev_fields(const struct sl_json *j, const struct sl_jtok *ev,
 	return true;
 }
 
-/* Field v (NULL: absent) when it is a string without escapes of 1 to
- * max bytes: 1 (*out), 0 absent or not such a string (the tree road
- * ignores it, or refuses), -1 an escaped string (the tree's). */
-static int plain_field(const struct sl_jtok *v, size_t max,
-		       const struct sl_jtok **out)
-{
-	*out = NULL;
-	if (v && v->type == SL_J_STRING && v->escaped)
-		return -1;
-	if (!v || !sl_json_is_plain_string(v, max))
-		return 0;
-	*out = v;
-	return 1;
-}
-
 /* What one good event needs for its record. */
 struct plain_ev {
 	const char *type;			/* static, or type_buf */
@@ -347,9 +332,9 @@ static bool plain_ev_check(const struct sl_json *j, const struct sl_jtok *ev,
 
 	if (ev->type != SL_J_OBJECT || !ev_fields(j, ev, m))
 		return false;
-	if (plain_field(m[F_E], 8, &e) != 1 ||
-	    plain_field(m[F_P], SL_MAX_ID_LEN, &p) != 1 ||
-	    plain_field(m[F_TV], SL_MAX_ID_LEN, &tv) != 1)
+	if (sl_json_plain_field(m[F_E], 8, &e) != 1 ||
+	    sl_json_plain_field(m[F_P], SL_MAX_ID_LEN, &p) != 1 ||
+	    sl_json_plain_field(m[F_TV], SL_MAX_ID_LEN, &tv) != 1)
 		return false;
 	f->type = NULL;
 	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
@@ -369,13 +354,13 @@ static bool plain_ev_check(const struct sl_json *j, const struct sl_jtok *ev,
 	if ((f->ue && m[F_UNSTRUCT]) || (f->co && m[F_CONTEXTS]) ||
 	    (!f->type && !f->ue))
 		return false;
-	return plain_field(m[F_EID], SL_MAX_ID_LEN, &f->eid) >= 0 &&
-	       plain_field(m[F_AID], SL_MAX_ID_LEN, &f->aid) >= 0 &&
-	       plain_field(m[F_DTM], 20, &f->dtm) >= 0 &&
-	       plain_field(m[F_DUID], SL_MAX_ID_LEN, &f->duid) >= 0 &&
-	       plain_field(m[F_UID], SL_MAX_ID_LEN, &f->uid) >= 0 &&
-	       plain_field(m[F_SID], SL_MAX_ID_LEN, &f->sid) >= 0 &&
-	       plain_field(m[F_NUID], SL_MAX_ID_LEN, &f->nuid) >= 0;
+	return sl_json_plain_field(m[F_EID], SL_MAX_ID_LEN, &f->eid) >= 0 &&
+	       sl_json_plain_field(m[F_AID], SL_MAX_ID_LEN, &f->aid) >= 0 &&
+	       sl_json_plain_field(m[F_DTM], 20, &f->dtm) >= 0 &&
+	       sl_json_plain_field(m[F_DUID], SL_MAX_ID_LEN, &f->duid) >= 0 &&
+	       sl_json_plain_field(m[F_UID], SL_MAX_ID_LEN, &f->uid) >= 0 &&
+	       sl_json_plain_field(m[F_SID], SL_MAX_ID_LEN, &f->sid) >= 0 &&
+	       sl_json_plain_field(m[F_NUID], SL_MAX_ID_LEN, &f->nuid) >= 0;
 }
 
 /* The name in the schema URI of the event an unstruct_event wraps,
@@ -624,8 +609,8 @@ static void answer_gif(struct sl_ctx *ctx)
 
 /* GET /i's fast road: the query written as the event's JSON object in
  * one pass (sl_query_json(), as the pixel's, its tokens made on the way),
- * then the POST's checks and record. 1 when the request was answered, 0 for the tree road (every
- * problem included: it answers as always). */
+ * then the POST's checks and record. 1 when the request was answered, 0
+ * for the tree road (every problem included: it answers as always). */
 static int get_plain(struct sl_ctx *ctx)
 {
 	struct sl_buf *text = &ctx->scratch[BUF_QUERY];
