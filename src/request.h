@@ -75,10 +75,10 @@ int sl_request_init(struct sl_request *req, const struct sl_transport *tp,
  * bytes (the last, the middle, three quarters in): the names a server
  * sends differ there (HTTP_ACCEPT and HTTP_ACCEPT_LANGUAGE by length,
  * REMOTE_ADDR and SERVER_ADDR by the middle), and it costs a few
- * instructions where hashing every byte cost some 90 per name. Each slot keeps the hash and length of its name, so
- * a probe that meets another name costs no string compare; a client
- * choosing header names that collide lengthens probes, bounded by the
- * table's size.
+ * instructions where hashing every byte cost some 90 per name. Each slot
+ * keeps the hash and length of its name, so a probe that meets another
+ * name costs no string compare; a client choosing header names that
+ * collide lengthens probes, bounded by the table's size.
  */
 static inline __attribute__((always_inline))
 uint32_t sl_request_name_hash(const char *name, size_t n)
@@ -223,10 +223,9 @@ int sl_query_get(const char *query, const char *name, struct sl_buf *value);
 
 /*
  * The query as the text of a JSON object of strings, written into out
- * (reset first) in one pass: each pair
- * decoded straight into its JSON form, each name once, the first of a
- * repeated one winning (names compare equal in their JSON form exactly
- * when they do decoded). names is working space. A pair without a name
+ * (reset first) in one pass: each pair decoded straight into its JSON
+ * form, each name once, the first of a repeated one winning (names
+ * compare equal in their JSON form exactly when they do decoded). names is working space. A pair without a name
  * is refused, or skipped when skip_unnamed. With j, the object's tokens
  * are made on the way (sl_json_flat_begin() and _member(); the caller
  * ends them with out's text). Returns NULL, or why the query is not such
