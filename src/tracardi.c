@@ -107,7 +107,6 @@ static int object_id(const cJSON *root, const char *name, const char **id)
  * road, which answers as always.
  */
 
-
 /* The payload's optional objects, kept in the meta of every event. */
 static const char *const optional_objects[] = {
 	"context", "properties", "options",
