@@ -12,8 +12,10 @@
  * every 2-, 3- and 4-byte UTF-8 form around those offsets, and ROUNDS
  * (default 200000) random strings drawn from bytes that matter. Then
  * integers: the extremes, each power of ten and its neighbours, ROUNDS
- * random ones; ROUNDS random base64 texts (digits, padding, a few bytes
- * that are neither) and the encodings of ROUNDS random byte strings;
+ * random ones; every byte value at every place of 64 base64 digits
+ * (each lane of the decoder's sixteen-digit steps), ROUNDS random base64
+ * texts of up to 199 bytes (digits, padding, a few bytes that are
+ * neither) and the encodings of ROUNDS random byte strings;
  * one odd byte (NUL, a lone continuation, a cut lead, 0xff, DEL, a
  * quote, a backslash, a control byte) or a euro sign at every offset of
  * 60..160 bytes; every byte value at every
@@ -190,7 +192,7 @@ static int ref_base64(const char *in, size_t len, unsigned char *out,
 static void check_base64(const char *s, size_t len)
 {
 	struct sl_buf b = { 0 };
-	unsigned char want[64];
+	unsigned char want[256];
 	size_t n;
 	int r = ref_base64(s, len, want, &n), got = sl_base64_decode(s, len, &b);
 
@@ -212,11 +214,25 @@ static void check_base64_texts(long rounds)
 	static const char pool[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 		"==== -_\n\x80";
-	char s[64];
-	unsigned char raw[40];
+	char s[200];
+	unsigned char raw[150];
 	long r;
 	size_t len, i;
+	int c;
 
+	/* Every byte at every place of 64 digits: decoded sixteen at a
+	 * step, each place is a lane of a step. */
+	for (i = 0; i < 64; i++)
+		s[i] = pool[(i * 7) % 64];
+	for (i = 0; i < 64; i++) {
+		char keep = s[i];
+
+		for (c = 0; c < 256; c++) {
+			s[i] = (char)c;
+			check_base64(s, 64);
+		}
+		s[i] = keep;
+	}
 	for (r = 0; r < rounds; r++) {
 		struct sl_buf enc = { 0 };
 
