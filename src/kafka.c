@@ -42,7 +42,8 @@ struct sl_kafka {
 	struct sl_spool *sp;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;			/* a report arrived */
-	int64_t down_since;			/* ms; 0 while brokers are up */
+	int64_t down_since;	/* ms; 0 while brokers are up (atomic: read
+				 * without the lock on every record) */
 	int64_t last_probe;			/* ms */
 	long in_flight;				/* produced, not reported */
 	size_t freed;				/* bytes; background thread */
@@ -130,7 +131,7 @@ static void on_reports(struct sl_kafka *k, rd_kafka_event_t *ev)
 	}
 	__atomic_sub_fetch(&k->in_flight, reported, __ATOMIC_RELAXED);
 	if (ok)
-		k->down_since = 0;
+		__atomic_store_n(&k->down_since, 0, __ATOMIC_RELAXED);
 	if (spill.len)
 		rc = sl_spool_append(k->sp, spill.data, spill.len);
 	sl_metrics_add(SL_M_DELIVERY_ERRORS, failed + unlined);
@@ -173,7 +174,8 @@ static void on_event(rd_kafka_t *rk, rd_kafka_event_t *ev, void *opaque)
 		if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
 			pthread_mutex_lock(&k->lock);
 			if (!k->down_since)
-				k->down_since = mono_ms();
+				__atomic_store_n(&k->down_since, mono_ms(),
+						 __ATOMIC_RELAXED);
 			pthread_mutex_unlock(&k->lock);
 		}
 		sl_log(rd_kafka_event_error_is_fatal(ev) ? SL_LOG_ERROR :
@@ -339,6 +341,10 @@ static int may_produce(struct sl_kafka *k)
 	int64_t now;
 	int ok = 1;
 
+	/* Up, the usual case: no lock. A read that misses a fresh outage
+	 * lets a record through to librdkafka, whose report spools it. */
+	if (!__atomic_load_n(&k->down_since, __ATOMIC_RELAXED))
+		return 1;
 	pthread_mutex_lock(&k->lock);
 	if (k->down_since) {
 		now = mono_ms();
