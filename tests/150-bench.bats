@@ -36,7 +36,9 @@ load helpers/common
 	jq -e '[.runs[] | select(.setup == "bare-2" and .route == "collect10" and .rps > 0)] | length == 1' "$json"
 	jq -e '.cgi_spool_instructions_per_event > 0' "$json"
 	grep -q '^spool path: sluice.cgi' "$out/results.txt"
-	grep -q '^POST /collect, 10 events:' "$out/results.txt"
+	grep -q '^POST /collect, 10 events:.*round by round: [1-9][0-9]*%$' "$out/results.txt"
+	# The ratios also round by round (quick: one round of each).
+	grep -Eq '^GET /pixel, 2 process\(es\): .*round by round: [1-9][0-9]*% and [1-9][0-9]*%$' "$out/results.txt"
 	# The edge rows: the crawler check and GET /pixel with GeoIP.
 	jq -e '.edge | .bots_ns > 0 and .bots_instructions > 0 and .pixel_geoip_ns > 0 and .pixel_geoip_instructions > 0' "$json"
 	jq -e '[.edge.pixel[] | select(.ns > 0 and .instructions > 0) | .variant] == ["off","bots","geoip","cookie","limits","ignore_from","all"]' "$json"
