@@ -66,7 +66,6 @@ int sl_routes_build(struct sl_routes *rt, const struct sl_config *cfg)
 			if (!row->pattern)
 				goto out_nomem;
 			row->lit = strcspn(row->pattern, "{");
-			row->exact = !row->pattern[row->lit];
 			row->name = defs[i].name;
 			row->id = (unsigned int)i;
 			row->method = defs[i].method;
@@ -123,17 +122,18 @@ const struct sl_route *sl_routes_match(const struct sl_routes *rt,
 	*allow = NULL;
 	for (i = 0; i < rt->count; i++) {
 		const struct sl_route *row = &rt->rows[i];
+		bool exact = !row->pattern[row->lit];	/* no captures */
 
 		/* The literal part at once: a pattern without captures is
 		 * the path's length, and most rows are not. */
-		if (row->exact ? plen != row->lit ||
+		if (exact ? plen != row->lit ||
 				 memcmp(path, row->pattern, plen) :
 				 plen < row->lit ||
 				 memcmp(path, row->pattern, row->lit) ||
 				 !pattern_match(row->pattern + row->lit,
 						path + row->lit, caps, ncaps))
 			continue;
-		if (row->exact)
+		if (exact)
 			*ncaps = 0;
 		if (!strcmp(row->method, method))
 			return row;

@@ -2,7 +2,6 @@
 #ifndef SL_ROUTE_H
 #define SL_ROUTE_H
 
-#include <stdbool.h>
 #include <stddef.h>
 
 #include "adapter.h"
@@ -15,8 +14,7 @@ struct sl_route {
 	const char *method;	/* "GET", "POST" */
 	char *pattern;		/* "/collect" or "/collect/{id}/rlvt" (owned) */
 	size_t lit;		/* its bytes before the first '{', all
-				 * when it has none (exact) */
-	bool exact;
+				 * when it has none */
 	const struct sl_adapter *adapter;
 };
 
