@@ -203,6 +203,12 @@ static int track_plain(struct sl_ctx *ctx)
 	if (!events || events->type != SL_J_ARRAY || !events->count ||
 	    events->count > ctx->cfg->max_events)
 		goto out;
+	/* Per event, its type: the token's index while the events are
+	 * checked, then where its copy is in strs. On the stack for the
+	 * usual few events; without it, out of memory once the request is
+	 * the fast road's. */
+	at = events->count <= sizeof(at_few) / sizeof(at_few[0]) ? at_few :
+	     malloc(events->count * sizeof(*at));
 	for (k = 0, ev = events + 1; k < events->count; k++, ev = &j.tok[ev->next]) {
 		if (ev->type != SL_J_OBJECT)
 			goto out;
@@ -211,6 +217,8 @@ static int track_plain(struct sl_ctx *ctx)
 		if (!optionals_fit(em) || !type ||
 		    !sl_json_is_plain_string(type, SL_MAX_ID_LEN))
 			goto out;
+		if (at)
+			at[k] = (size_t)(type - j.tok);
 	}
 	/* From here on the tree road would take the request as it is. */
 	rc = 1;
@@ -240,15 +248,9 @@ static int track_plain(struct sl_ctx *ctx)
 				   "\"profile_less\":false}")))
 		rc = -1;
 	sl_buf_reset(strs);
-	/* The types' offsets: on the stack for the usual few events. */
-	at = events->count <= sizeof(at_few) / sizeof(at_few[0]) ? at_few :
-	     malloc(events->count * sizeof(*at));
-	for (k = 0, ev = events + 1; rc > 0 && at && k < events->count;
-	     k++, ev = &j.tok[ev->next]) {
-		if (sl_json_keep(&j, sl_json_member(&j, ev, "type"), strs,
-				 &at[k]))
+	for (k = 0; rc > 0 && at && k < events->count; k++)
+		if (sl_json_keep(&j, &j.tok[at[k]], strs, &at[k]))
 			rc = -1;
-	}
 	if (rc < 0 || !at) {
 		rc = 1;
 		sl_ctx_fail(ctx, "out of memory for the events");
