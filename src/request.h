@@ -225,13 +225,14 @@ int sl_query_get(const char *query, const char *name, struct sl_buf *value);
  * The query as the text of a JSON object of strings, written into out
  * (reset first) in one pass: each pair decoded straight into its JSON
  * form, each name once, the first of a repeated one winning (names
- * compare equal in their JSON form exactly when they do decoded). names is working space. A pair without a name
- * is refused, or skipped when skip_unnamed. With j, the object's tokens
- * are made on the way (sl_json_flat_begin() and _member(); the caller
- * ends them with out's text). Returns NULL, or why the query is not such
- * an object: the first problem of the first pair that has one, in the
- * order a bad %-escape, no name, not UTF-8 once decoded, more than
- * SL_QUERY_MAX_FIELDS fields; "no fields"; "out of memory".
+ * compare equal in their JSON form exactly when they do decoded). names
+ * is working space. A pair without a name is refused, or skipped when
+ * skip_unnamed. With j, the object's tokens are made on the way
+ * (sl_json_flat_begin() and _member(); the caller ends them with out's
+ * text). Returns NULL, or why the query is not such an object: the first
+ * problem of the first pair that has one, in the order a bad %-escape,
+ * no name, not UTF-8 once decoded, more than SL_QUERY_MAX_FIELDS fields;
+ * "no fields"; "out of memory".
  */
 struct sl_json;
 const char *sl_query_json(const char *query, struct sl_buf *out,
