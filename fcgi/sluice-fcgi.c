@@ -27,9 +27,16 @@
 #include <fcgiapp.h>
 
 #include "core.h"
+#include "finish.h"
 #include "log.h"
 
 static volatile sig_atomic_t stopping;
+
+/* A request in hand, and how much of its body the core has read. */
+struct fcgi_io {
+	FCGX_Request rq;
+	unsigned long long got;
+};
 
 static void on_stop(int sig)
 {
@@ -40,33 +47,34 @@ static void on_stop(int sig)
 
 static const char *fcgi_param(void *io, const char *name)
 {
-	FCGX_Request *rq = io;
+	struct fcgi_io *f = io;
 
-	return FCGX_GetParam(name, rq->envp);
+	return FCGX_GetParam(name, f->rq.envp);
 }
 
 static ssize_t fcgi_read(void *io, void *buf, size_t len)
 {
-	FCGX_Request *rq = io;
+	struct fcgi_io *f = io;
 	int n;
 
 	if (len > (size_t)INT32_MAX)
 		len = INT32_MAX;
-	n = FCGX_GetStr(buf, (int)len, rq->in);
-	if (n == 0 && FCGX_GetError(rq->in))
+	n = FCGX_GetStr(buf, (int)len, f->rq.in);
+	if (n == 0 && FCGX_GetError(f->rq.in))
 		return -1;
+	f->got += (unsigned long long)n;
 	return n;
 }
 
 static int fcgi_write(void *io, const void *buf, size_t len)
 {
-	FCGX_Request *rq = io;
+	struct fcgi_io *f = io;
 	const char *p = buf;
 
 	while (len) {
 		int chunk = len > 65536 ? 65536 : (int)len;
 
-		if (FCGX_PutStr(p, chunk, rq->out) != chunk)
+		if (FCGX_PutStr(p, chunk, f->rq.out) != chunk)
 			return -1;
 		p += chunk;
 		len -= (size_t)chunk;
@@ -77,9 +85,9 @@ static int fcgi_write(void *io, const void *buf, size_t len)
 /* Every variable of the request, for the core to index once. */
 static char *const *fcgi_env(void *io)
 {
-	FCGX_Request *rq = io;
+	struct fcgi_io *f = io;
 
-	return rq->envp;
+	return f->rq.envp;
 }
 
 static const struct sl_transport fcgi_transport = {
@@ -108,7 +116,7 @@ static void install_signals(void)
 static int serve(void)
 {
 	struct sl_core *core;
-	FCGX_Request rq;
+	struct fcgi_io f;
 	char err[512];
 	unsigned long served = 0;
 
@@ -118,17 +126,18 @@ static int serve(void)
 		sl_log(SL_LOG_ERROR, NULL, NULL, "cannot start: %s", err);
 		return 1;
 	}
-	if (FCGX_Init() || FCGX_InitRequest(&rq, 0, FCGI_FAIL_ACCEPT_ON_INTR)) {
+	if (FCGX_Init() || FCGX_InitRequest(&f.rq, 0, FCGI_FAIL_ACCEPT_ON_INTR)) {
 		sl_log(SL_LOG_ERROR, NULL, NULL, "cannot start: FastCGI setup failed");
 		sl_core_destroy(core);
 		return 1;
 	}
-	while (!stopping && FCGX_Accept_r(&rq) >= 0) {
-		sl_core_handle(core, &fcgi_transport, &rq);
-		FCGX_Finish_r(&rq);
+	while (!stopping && FCGX_Accept_r(&f.rq) >= 0) {
+		f.got = 0;
+		sl_core_handle(core, &fcgi_transport, &f);
+		sl_fcgi_finish(&f.rq, f.got);
 		served++;
 	}
-	FCGX_Free(&rq, 1);
+	FCGX_Free(&f.rq, 1);
 	sl_log(SL_LOG_INFO, NULL, NULL, "stopping after %lu request(s)", served);
 	sl_core_destroy(core);
 	return 0;

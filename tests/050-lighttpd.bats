@@ -101,6 +101,35 @@ count()
 	grep -q 'status=403 appId .nobody. is not allowed' "$STATE/sluice.log"
 }
 
+@test "a request whose input has all arrived is closed at once; an unread body is left to libfcgi" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	local pid sp trace="$BATS_TEST_TMPDIR/trace"
+	pid=$(fcgi_pids)
+	[ "$(echo "$pid" | wc -w)" -eq 1 ]
+	strace -f -e trace=shutdown -o "$trace" -p "$pid" 2>"$trace.err" &
+	sp=$!
+	wait_for "grep -q attached '$trace.err'" 10
+	# No body, and a body read to its end: closed without the wait.
+	http_status=$(http "$LIGHTTPD_URL/pixel?closed=1")
+	assert_eq "$http_status" 200
+	http_status=$(http "$LIGHTTPD_URL/collect?appId=test_release" -H 'Content-Type: application/json' --data "$SEED")
+	assert_eq "$http_status" 200
+	# A body refused unread (over http.max_body): libfcgi half-closes
+	# and reads the rest away, and the answer still arrives whole.
+	head -c 1048577 /dev/zero | tr '\0' ' ' >"$BATS_TEST_TMPDIR/big"
+	http_status=$(http "$LIGHTTPD_URL/collect?appId=test_release" -H 'Content-Type: application/json' \
+		--data-binary @"$BATS_TEST_TMPDIR/big")
+	assert_eq "$http_status" 413
+	assert_eq "$(cat "$HTTP_BODY")" "body of 1048577 bytes is over http.max_body (1048576)"
+	# One process serves them in turn: once the third request's
+	# half-close is in the trace, the first two's ends are too.
+	wait_for "grep -q 'shutdown(.*SHUT_WR' '$trace'" 10
+	kill -INT "$sp"
+	wait "$sp" || true
+	assert_eq "$(grep -c 'shutdown(' "$trace")" 1
+	assert_eq "$(fcgi_pids)" "$pid"
+}
+
 @test "100,000 requests do not grow a FastCGI process's memory" {
 	[ "${SLUICE_SANITIZERS:-0}" = 0 ] ||
 		skip "RSS means nothing under ASan (quarantine); LeakSanitizer checks leaks at exit instead"
