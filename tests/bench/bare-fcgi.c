@@ -2,7 +2,9 @@
  * can do for GET /pixel. It reads the body, answers the 43-byte GIF and,
  * when the configuration file in SLUICE_CONFIG has a "brokers = ..."
  * line, produces one record (the query string) per request to the topic
- * "events" first. Nothing is parsed, validated or spooled. */
+ * "events" first. Nothing is parsed, validated or spooled. It ends each
+ * request as sluice.fcgi does (fcgi/finish.h), or with libfcgi's own
+ * FCGX_Finish_r() when the file has a line "close = libfcgi". */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,18 +12,22 @@
 #include <fcgiapp.h>
 #include <librdkafka/rdkafka.h>
 
+#include "finish.h"
 #include "gif.h"
 
-/* The value of "brokers = X" in the file at path, or NULL. */
-static char *brokers_from(const char *path)
+/* The value of "KEY = X" in the file at path, or NULL. */
+static char *setting(const char *path, const char *key)
 {
 	char line[1024], *v = NULL;
 	FILE *fp = path ? fopen(path, "r") : NULL;
+	size_t n = strlen(key);
 
 	while (fp && !v && fgets(line, sizeof(line), fp)) {
 		char value[1000];
+		const char *p = line + strspn(line, " \t");
 
-		if (sscanf(line, " brokers = %999s", value) == 1)
+		if (!strncmp(p, key, n) &&
+		    sscanf(p + n, " = %999s", value) == 1)
 			v = strdup(value);
 	}
 	if (fp)
@@ -50,7 +56,10 @@ static rd_kafka_t *producer(const char *brokers)
 
 int main(void)
 {
-	char *brokers = brokers_from(getenv("SLUICE_CONFIG"));
+	const char *conf = getenv("SLUICE_CONFIG");
+	char *brokers = setting(conf, "brokers");
+	char *closing = setting(conf, "close");
+	int libfcgi_close = closing && !strcmp(closing, "libfcgi");
 	rd_kafka_t *rk = brokers ? producer(brokers) : NULL;
 	FCGX_Request req;
 	char buf[8192];
@@ -73,12 +82,17 @@ int main(void)
 		}
 		FCGX_PutS(BENCH_GIF_HEADERS, req.out);
 		FCGX_PutStr((const char *)bench_gif, sizeof(bench_gif), req.out);
-		FCGX_Finish_r(&req);
+		/* The body was read to its end: no count needed. */
+		if (libfcgi_close)
+			FCGX_Finish_r(&req);
+		else
+			sl_fcgi_finish(&req, 0);
 	}
 	if (rk) {
 		rd_kafka_flush(rk, 5000);
 		rd_kafka_destroy(rk);
 	}
 	free(brokers);
+	free(closing);
 	return 0;
 }
