@@ -45,8 +45,9 @@ struct sl_kafka {
 	int64_t down_since;	/* ms; 0 while brokers are up (atomic: read
 				 * without the lock on every record) */
 	int64_t last_probe;			/* ms */
-	long in_flight;				/* produced, not reported */
-	size_t freed;				/* bytes; background thread */
+	/* Bytes of records produced and not yet reported, and the most
+	 * there were since the heap was last trimmed (both atomic). */
+	size_t held, held_peak;
 	unsigned long spooled;			/* records sent to the spool */
 	unsigned long lost;			/* failed and not spooled */
 };
@@ -72,21 +73,42 @@ static void unlink_msg(struct sl_kafka_msg *msg)
 	msg->w = NULL;
 }
 
+/* The bytes a record holds on the heap until its report. */
+static size_t msg_bytes(const struct sl_kafka_msg *msg)
+{
+	return sizeof(*msg) + msg->rec.value.len;
+}
+
+/* n more bytes in flight; the peak follows. */
+static void hold(struct sl_kafka *k, size_t n)
+{
+	size_t now = __atomic_add_fetch(&k->held, n, __ATOMIC_RELAXED);
+	size_t peak = __atomic_load_n(&k->held_peak, __ATOMIC_RELAXED);
+
+	while (now > peak &&
+	       !__atomic_compare_exchange_n(&k->held_peak, &peak, now, true,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
 /*
  * Records in flight live on the heap until their reports, and after a
  * burst glibc keeps the heap's high-water mark resident (measured: 7.8 MB
- * at rest, 17 MB after a saturating run, for good). When nothing is in
- * flight and at least 1 MiB of records has been freed since the last
- * time, hand the free pages back: after every burst, and every ~1 MiB
- * of records under a light load.
+ * at rest, 17 MB after a saturating run, for good). Once nothing is in
+ * flight after at least 1 MiB was at once, hand the free pages back.
+ * Only then: a steady load holds a few dozen records at a time and
+ * leaves nothing to give back, and malloc_trim() there cost the
+ * background thread up to milliseconds a call (and the other threads the
+ * page faults of touching the returned pages again) several times a
+ * second (measured 2026-12-02: 33 calls in 5 s of GET /pixel at 2
+ * processes, 90 ms in all).
  */
-static void give_back(struct sl_kafka *k, size_t freed)
+static void give_back(struct sl_kafka *k)
 {
-	k->freed += freed;
-	if (k->freed < 1024 * 1024 ||
-	    __atomic_load_n(&k->in_flight, __ATOMIC_RELAXED) > 0)
+	if (__atomic_load_n(&k->held, __ATOMIC_RELAXED) > 0 ||
+	    __atomic_load_n(&k->held_peak, __ATOMIC_RELAXED) < 1024 * 1024)
 		return;
-	k->freed = 0;
+	__atomic_store_n(&k->held_peak, 0, __ATOMIC_RELAXED);
 #ifdef M_MMAP_THRESHOLD
 	malloc_trim(0);
 #endif
@@ -100,7 +122,6 @@ static void on_reports(struct sl_kafka *k, rd_kafka_event_t *ev)
 	rd_kafka_resp_err_t last_err = RD_KAFKA_RESP_ERR_NO_ERROR;
 	unsigned int ok = 0, failed = 0, unlined = 0;
 	size_t freed = 0;
-	long reported = 0;
 	int rc = 0;
 
 	pthread_mutex_lock(&k->lock);
@@ -125,11 +146,10 @@ static void on_reports(struct sl_kafka *k, rd_kafka_event_t *ev)
 				msg->w->delivered++;
 		}
 		unlink_msg(msg);
-		freed += sizeof(*msg) + msg->rec.value.len;
-		reported++;
+		freed += msg_bytes(msg);
 		free(msg);
 	}
-	__atomic_sub_fetch(&k->in_flight, reported, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&k->held, freed, __ATOMIC_RELAXED);
 	if (ok)
 		__atomic_store_n(&k->down_since, 0, __ATOMIC_RELAXED);
 	if (spill.len)
@@ -144,7 +164,7 @@ static void on_reports(struct sl_kafka *k, rd_kafka_event_t *ev)
 	pthread_cond_broadcast(&k->cond);
 	pthread_mutex_unlock(&k->lock);
 	sl_buf_release(&spill);
-	give_back(k, freed);
+	give_back(k);
 	if (failed && !rc)
 		sl_log(SL_LOG_WARN, NULL, "kafka",
 		       "%u record(s) not delivered (%s): spooled", failed,
@@ -430,7 +450,7 @@ int sl_kafka_produce(struct sl_kafka *k, const struct sl_record *rec,
 		w->pending = msg;
 		pthread_mutex_unlock(&k->lock);
 	}
-	__atomic_add_fetch(&k->in_flight, 1, __ATOMIC_RELAXED);
+	hold(k, msg_bytes(msg));
 	err = rd_kafka_producev(k->rk, RD_KAFKA_V_TOPIC(rec->topic),
 				RD_KAFKA_V_KEY(rec->key,
 					       rec->key ? strlen(rec->key) : 0),
@@ -441,7 +461,7 @@ int sl_kafka_produce(struct sl_kafka *k, const struct sl_record *rec,
 				RD_KAFKA_V_OPAQUE(msg), RD_KAFKA_V_END);
 	if (!err)
 		return 0;
-	__atomic_sub_fetch(&k->in_flight, 1, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&k->held, msg_bytes(msg), __ATOMIC_RELAXED);
 	rd_kafka_headers_destroy(hdrs);
 	pthread_mutex_lock(&k->lock);
 	unlink_msg(msg);
