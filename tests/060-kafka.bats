@@ -158,6 +158,54 @@ post()
 	wait_for '[ -n "$(kafka_read events | jq -r "select(.data.tv003 == \"mobile\") | .event_id")" ]' 10
 }
 
+@test "a second after a load, not during it, each process hands its free heap back" {
+	[ "${SLUICE_SANITIZERS:-0}" = 0 ] ||
+		skip "the sanitizers' allocator has no malloc_trim() to watch"
+	command -v strace >/dev/null || skip "strace is not installed"
+	command -v ab >/dev/null || skip "ab is not installed (Debian: apache2-utils)"
+	local pids pid tids="" sp trace="$BATS_TEST_TMPDIR/trace" i
+	# 1,000 requests of 10 events of ~500 bytes: ~6 MB of records, well
+	# over the 1 MiB a process must have had reported before it trims.
+	{
+		printf '['
+		for i in $(seq 10); do
+			[ "$i" = 1 ] || printf ','
+			printf '{"event_type":"view_item","event_id":"heap-%d","timestamp":1700000000000,"app_id":"test_release","attributes":{"pad":"%s"}}' \
+				"$i" "$(head -c 450 /dev/zero | tr '\0' x)"
+		done
+		printf ']'
+	} >"$BATS_TEST_TMPDIR/body"
+	pids=$(fcgi_pids)
+	for pid in $pids; do
+		i=$(grep -l '^sluice:trim$' /proc/"$pid"/task/*/comm | cut -d/ -f5)
+		[ -n "$i" ]
+		tids="$tids $i"
+		# It leaves SIGTERM (bit 15 - 1 of SigBlk) to the main thread.
+		[ $((0x$(awk '/^SigBlk/ {print $2}' "/proc/$pid/task/$i/status") >> 14 & 1)) -eq 1 ]
+		[ $((0x$(awk '/^SigBlk/ {print $2}' "/proc/$pid/status") >> 14 & 1)) -eq 0 ]
+	done
+	# The thread gives the heap back with brk() or madvise().
+	strace -f -e trace=brk,madvise -o "$trace" $(printf -- '-p %s ' $pids) 2>"$trace.err" &
+	sp=$!
+	wait_for "[ \$(grep -c attached '$trace.err') -ge $(echo $pids | wc -w) ]" 10
+	ab -q -n 1000 -c 4 -p "$BATS_TEST_TMPDIR/body" -T application/json \
+		"$LIGHTTPD_URL/collect?appId=test_release" >"$BATS_TEST_TMPDIR/ab" 2>&1
+	grep -q '^Complete requests: *1000' "$BATS_TEST_TMPDIR/ab"
+	grep -q '^Failed requests: *0' "$BATS_TEST_TMPDIR/ab"
+	assert_eq "$(grep -c '^Non-2xx' "$BATS_TEST_TMPDIR/ab")" 0
+	# Reports came all through the load: no trim yet...
+	for i in $tids; do
+		assert_eq "$(grep -c "^$i " "$trace")" 0
+	done
+	# ...and a second after the last one, each process trims.
+	for i in $tids; do
+		wait_for "grep -q '^$i ' '$trace'" 10
+	done
+	kill -INT "$sp"
+	wait "$sp" || true
+	assert_eq "$(fcgi_pids)" "$pids"
+}
+
 @test "brokers down: clients still get 200 at once, idle processes spool the failures, the relay ships them" {
 	local i code ids
 	assert_eq "$(curl -s "$LIGHTTPD_URL/health" | jq -r .kafka)" up
