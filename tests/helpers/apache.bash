@@ -2,7 +2,9 @@
 # through the repo's own apache-conf/ snippets. Load after helpers/common.
 #
 #   apache_start DIR MODE   MODE fcgid (mod_fcgid, sluice.fcgi), proxy-fcgi
-#                           (mod_proxy_fcgi to a spawn-fcgi pool of 8) or
+#                           (mod_proxy_fcgi to a spawn-fcgi pool of one
+#                           process per core, at least 2, as the snippet
+#                           recommends) or
 #                           cgi (mod_cgid, sluice.cgi); state in DIR, which
 #                           must hold sluice.conf and be reachable by
 #                           www-data (make it with apache_dir). Sets
@@ -51,10 +53,12 @@ Group www-data"
 	fi
 	APACHE_POOL=
 	if [ "$mode" = proxy-fcgi ]; then
-		local owner=""
+		local owner="" procs
+		procs=$(nproc)
+		[ "$procs" -ge 2 ] || procs=2
 		[ "$(id -u)" -ne 0 ] || owner="-u www-data -g www-data -U www-data -G www-data"
 		SLUICE_CONFIG="$dir/sluice.conf" spawn-fcgi -s "$dir/sluice.sock" \
-			-M 0600 $owner -F 8 -P "$dir/pool.pid" \
+			-M 0600 $owner -F "$procs" -P "$dir/pool.pid" \
 			-- "$dir/libexec/sluice.fcgi" >/dev/null 2>>"$dir/pool.log" 3>&- ||
 			return 1
 		APACHE_POOL=$(cat "$dir/pool.pid")
