@@ -7,7 +7,8 @@
  *
  * Started by systemd (sluice-fcgi.socket), the socket comes as fd 3 with
  * LISTEN_FDS=1 and is moved to fd 0; `--processes N` then keeps a pool of
- * N such loops on it, restarting one that dies, and passes SIGTERM on.
+ * N such loops on it (`auto`: one per CPU it may run on), restarting one
+ * that dies, and passes SIGTERM on.
  */
 #include "config.h"
 
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -291,19 +293,39 @@ static int supervise(int n)
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: sluice.fcgi [--processes N]\n"
+		"usage: sluice.fcgi [--processes N|auto]\n"
 		"  FastCGI responder on the listening socket of fd 0 (or of\n"
 		"  systemd's socket activation); with --processes, a pool of N\n"
-		"  (1-%d) responders on it. Configuration: $SLUICE_CONFIG.\n",
+		"  (1-%d) responders on it, or with auto one per CPU this\n"
+		"  process may run on. Configuration: $SLUICE_CONFIG.\n",
 		SL_POOL_MAX);
 	return 2;
+}
+
+/* The CPUs this process may run on (its affinity, which systemd's
+ * CPUAffinity= and taskset narrow), at least 1 and at most the pool's
+ * limit. With ack = queue a responder never waits on Kafka, so more
+ * processes than CPUs only add context switches (README, "Deploying"). */
+static long cpus(void)
+{
+	cpu_set_t set;
+	long n;
+
+	if (!sched_getaffinity(0, sizeof(set), &set))
+		n = CPU_COUNT(&set);
+	else
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > SL_POOL_MAX ? SL_POOL_MAX : n;
 }
 
 int main(int argc, char **argv)
 {
 	long n = 0;
 
-	if (argc == 3 && !strcmp(argv[1], "--processes")) {
+	if (argc == 3 && !strcmp(argv[1], "--processes") &&
+	    !strcmp(argv[2], "auto")) {
+		n = cpus();
+	} else if (argc == 3 && !strcmp(argv[1], "--processes")) {
 		char *end;
 
 		n = strtol(argv[2], &end, 10);

@@ -286,7 +286,8 @@ apache_debian_stop()
 		{ cat "$STATE/apache-error.log" "$STATE/apache.err"; false; }
 	request_suite "$URL" /var/spool/sluice
 	apache_debian_stop
-	grep -q 'pool of 4 process(es) started' "$STATE/pool.log"
+	# SLUICE_PROCESSES=auto: one process per CPU the pool may run on.
+	grep -q "pool of $(nproc) process(es) started" "$STATE/pool.log"
 	! grep -q 'error' "$STATE/pool.log"
 	# The records of both servers are back where the relay finds them.
 	cat "$STATE/lighttpd.jsonl" >>/var/spool/sluice/current.jsonl
