@@ -322,15 +322,17 @@ int main(int argc, char **argv)
 {
 	long n = 0;
 
-	if (argc == 3 && !strcmp(argv[1], "--processes") &&
-	    !strcmp(argv[2], "auto")) {
-		n = cpus();
-	} else if (argc == 3 && !strcmp(argv[1], "--processes")) {
+	if (argc == 3 && !strcmp(argv[1], "--processes")) {
 		char *end;
 
-		n = strtol(argv[2], &end, 10);
-		if (*end || end == argv[2] || n < 1 || n > SL_POOL_MAX)
-			return usage();
+		if (!strcmp(argv[2], "auto")) {
+			n = cpus();
+		} else {
+			n = strtol(argv[2], &end, 10);
+			if (*end || end == argv[2] || n < 1 ||
+			    n > SL_POOL_MAX)
+				return usage();
+		}
 	} else if (argc != 1) {
 		return usage();
 	}
