@@ -160,7 +160,7 @@ post()
 
 @test "a second after a load, not during it, each process hands its free heap back" {
 	[ "${SLUICE_SANITIZERS:-0}" = 0 ] ||
-		skip "the sanitizers' allocator has no malloc_trim() to watch"
+		skip_by_design "the sanitizers' allocator has no malloc_trim() to watch"
 	command -v strace >/dev/null || skip "strace is not installed"
 	command -v ab >/dev/null || skip "ab is not installed (Debian: apache2-utils)"
 	local pids pid tids="" sp trace="$BATS_TEST_TMPDIR/trace" i

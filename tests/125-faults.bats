@@ -29,7 +29,7 @@ teardown_file()
 
 setup()
 {
-	faulty_build || skip "built without --enable-fault-injection"
+	faulty_build || skip_by_design "built without --enable-fault-injection"
 	sl_common_setup
 	STATE="$BATS_TEST_TMPDIR/lighttpd"
 	SPOOL="$STATE/spool"

@@ -16,7 +16,7 @@ setup()
 {
 	sl_common_setup
 	[ "${SLUICE_SANITIZERS:-0}" = 1 ] &&
-		skip "valgrind cannot run an AddressSanitizer build"
+		skip_by_design "valgrind cannot run an AddressSanitizer build"
 	command -v valgrind >/dev/null || skip "valgrind is not installed"
 	TOTAL=${SLUICE_MEMCHECK_REQUESTS:-1000}
 }

@@ -9,7 +9,7 @@ load helpers/common
 	local out="$BATS_TEST_TMPDIR/bench" json
 
 	[ "${SLUICE_SANITIZERS:-0}" = 0 ] ||
-		skip "the plain build runs the benchmark smoke"
+		skip_by_design "the plain build runs the benchmark smoke"
 	command -v wrk >/dev/null || skip "wrk is not installed (Debian: wrk)"
 	run "$SLUICE_SRCDIR/tests/bench/bench" --quick --build "$SLUICE_BUILDDIR" --out "$out"
 	echo "$output"

@@ -66,9 +66,9 @@ teardown_file()
 setup()
 {
 	[ "$(id -u)" -eq 0 ] || skip "installs a package: needs root"
-	[ "${SLUICE_SANITIZERS:-0}" = 0 ] || skip "the package is tested in the plain build"
+	[ "${SLUICE_SANITIZERS:-0}" = 0 ] || skip_by_design "the package is tested in the plain build"
 	[ -d "$BATS_FILE_TMPDIR/src" ] ||
-		skip "not a git checkout with debian/ (a release tarball has no packaging)"
+		skip_by_design "not a git checkout with debian/ (a release tarball has no packaging)"
 	[ ! -e "$BATS_FILE_TMPDIR/had-spool" ] ||
 		skip "/var/spool/sluice exists already: its records are not the tests' to touch"
 	DEB=$(ls "$BATS_FILE_TMPDIR"/src/sluice_*_*.deb 2>/dev/null | head -n 1)

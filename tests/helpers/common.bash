@@ -21,6 +21,12 @@
 #   spool_values TOPIC     the record values (JSON) for TOPIC, one per line
 #   no_sanitizer_report FILE   fail when FILE holds a sanitizer report
 #   wait_for CMD SECONDS   retry CMD (a string) until it succeeds or time is up
+#   skip_by_design WHY     skip a test that cannot run in this build or
+#                          setup whatever the machine has (the plain build
+#                          runs the benchmark, a sanitizer build cannot
+#                          measure RSS): tests/run counts it as skipped.
+#                          Any other skip is counted as a failure there,
+#                          since tests/run installs all the suites need
 #   assert_eq GOT WANT     fail, showing both, unless they are equal
 #   assert_spool_whole     fail unless every spool file ends with a newline
 #                          and every line of it is a record
@@ -51,6 +57,11 @@ sl_bin()
 	sluice.fcgi) echo "$SLUICE_BUILDDIR/fcgi/sluice.fcgi" ;;
 	*) echo "sl_bin: unknown program $1" >&2; return 1 ;;
 	esac
+}
+
+skip_by_design()
+{
+	skip "by design: $1"
 }
 
 sl_common_setup()
